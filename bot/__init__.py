@@ -1,0 +1,53 @@
+"""Harbor's Flask application: `create_app()` and the blueprints of each surface.
+
+Surfaces: health (/healthz), sms (/sms), chat (/chat), console (/console),
+admin (/admin, /login). The conversation engine they share lives in
+`bot.engine` and knows nothing of Flask.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import load_config
+from .database import init_database
+from .logging_setup import configure_logging
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Harbor app; `config` overrides environment variables of the same name."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_config(config, instance_path=app.instance_path)
+    app.config.update(settings)
+    configure_logging(app.config["LOG_LEVEL"])
+
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    init_database(app)
+
+    from . import extensions
+
+    extensions.init_app(app)
+
+    from . import admin, auth, chat, chat_page, console, health, security_headers, sms
+
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(sms.blueprint)
+    app.register_blueprint(chat.blueprint)
+    app.register_blueprint(chat_page.blueprint)
+    app.register_blueprint(console.blueprint)
+    app.register_blueprint(admin.blueprint)
+    from . import insights
+
+    app.register_blueprint(insights.blueprint)
+    security_headers.init_app(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,56 @@
+"""`harbor classify TEXT` and `harbor eval intents FILE`: the intent engine from a terminal.
+
+`classify` prints the Classification as JSON (what the conversation engine receives).
+`eval intents` prints accuracy, precision and recall per intent and the confusion pairs
+with their messages, so an advocate can see which rule file to change. Neither command
+touches the database or logs the message.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+@click.command("classify")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--explain", is_flag=True, help="also print which rule words matched")
+def classify_command(text: tuple[str, ...], explain: bool) -> None:
+    """Classify TEXT and print the Classification as JSON."""
+    from intents import classify
+    from intents.matcher import compiled_rules
+
+    message = " ".join(text)
+    result = classify(message).to_dict()
+    if explain:
+        result["explanation"] = compiled_rules().explain(message)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Measure Harbor's matchers against labelled files."""
+
+
+@eval_group.command("intents")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--min-accuracy", type=float, default=None,
+              help="exit with status 1 when top-1 accuracy is below this share (0-1)")
+def eval_intents_command(file: str | None, min_accuracy: float | None) -> None:
+    """Evaluate classify() on FILE (TSV: text, labels[, lang, zip, city, state])."""
+    from intents.evaluation import DEV_SET, evaluate, format_report, read_evaluation_file
+
+    path = file or str(DEV_SET)
+    try:
+        rows = read_evaluation_file(path)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    report = evaluate(rows)
+    click.echo(format_report(report, source=path))
+    if min_accuracy is not None and report.accuracy < min_accuracy:
+        sys.exit(1)
+
+
+COMMANDS = [classify_command, eval_group]

@@ -1,0 +1,29 @@
+"""`harbor run`: serve Harbor for development and say where its pages are."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def run_command(host: str, port: int) -> None:
+    """Serve Harbor with Flask's threaded development server (use gunicorn in production)."""
+    app = current_app._get_current_object()
+    base = f"http://{host}:{port}"
+    click.echo("")
+    click.echo("Harbor is running:")
+    click.echo(f"  web chat (survivors):  {base}/chat")
+    click.echo(f"  console (advocates):   {base}/console")
+    click.echo(f"  admin (listings):      {base}/admin")
+    click.echo(f"  SMS webhook (Twilio):  {base}/sms")
+    click.echo(f"  health:                {base}/healthz")
+    click.echo("Press Ctrl+C to stop.")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+COMMANDS = [run_command]

@@ -1,0 +1,104 @@
+"""Harbor's configuration: every setting, its environment variable and its default.
+
+Settings are read from the environment once, in `load_config`; `create_app(config)`
+overrides them with the dict it is given, so tests never touch os.environ.
+Development defaults are safe to run on a laptop. In production (HARBOR_ENV=production)
+the secrets must be set explicitly: a missing one stops start-up with its name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+# Name -> (default, description). The README's configuration table mirrors this.
+SETTINGS: dict[str, tuple[object, str]] = {
+    "HARBOR_ENV": ("development", "development or production"),
+    "DATABASE_URL": (None, "SQLAlchemy URL; default: SQLite file instance/harbor.sqlite3"),
+    "SECRET_KEY": (None, "signs sessions and CSRF tokens (random per process in development)"),
+    "HASH_KEY": (None, "HMAC key for conversation keys (random per process in development)"),
+    "TWILIO_AUTH_TOKEN": ("", "verifies X-Twilio-Signature on POST /sms"),
+    "PUBLIC_BASE_URL": ("", "public https origin Twilio calls, used for signature checks"),
+    "SESSION_TTL_MINUTES": (30, "idle minutes after which conversation state expires"),
+    "EXIT_REPLY": ("OK. This chat is cleared.", "the neutral reply to EXIT"),
+    "QUICK_EXIT_URL": ("https://www.google.com/search?q=weather", "where quick exit goes"),
+    "RATELIMIT_STORAGE_URI": ("memory://", "flask-limiter storage, e.g. redis://127.0.0.1:6379/0"),
+    "RATELIMIT_PER_CONVERSATION": ("30 per minute", "messages per conversation"),
+    "RATELIMIT_PER_ADDRESS": ("120 per minute", "requests per client address"),
+    "LOGIN_RATELIMIT": ("10 per minute", "login attempts per client address"),
+    "LOG_LEVEL": ("INFO", "Python logging level"),
+    "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
+}
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN")
+_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS"}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the app cannot start safely with the configuration it was given."""
+
+
+def default_database_url(instance_path: str | os.PathLike[str]) -> str:
+    """Return the embedded SQLite database URL inside the instance folder."""
+    path = Path(instance_path) / "harbor.sqlite3"
+    return f"sqlite:///{path}"
+
+
+def _development_secrets(instance_path: Path) -> dict[str, str]:
+    """Return development keys from instance/dev-secrets.json, creating them once."""
+    path = instance_path / "dev-secrets.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    values = {"SECRET_KEY": secrets.token_hex(32), "HASH_KEY": secrets.token_hex(32)}
+    try:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
+    except OSError:
+        pass  # a read-only checkout still runs, with keys that last one process
+    return values
+
+
+def load_config(
+    overrides: dict | None = None,
+    environ: dict[str, str] | None = None,
+    instance_path: str | os.PathLike[str] = "instance",
+) -> dict:
+    """Return the effective settings: defaults, then environment, then overrides."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    config: dict = {}
+    for name, (default, _description) in SETTINGS.items():
+        value = overrides.get(name, environ.get(name, default))
+        if name in _INT_SETTINGS and value is not None:
+            value = int(value)
+        config[name] = value
+    # Extra keys (TESTING, WTF_CSRF_ENABLED, ...) pass straight through to Flask.
+    for name, value in overrides.items():
+        config.setdefault(name, value)
+
+    production = config["HARBOR_ENV"] == "production"
+    if production:
+        missing = [name for name in REQUIRED_IN_PRODUCTION if not config.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "HARBOR_ENV=production needs these settings: " + ", ".join(missing)
+            )
+    # Development only: keys generated once and kept in the instance folder, so that
+    # restarts and several workers agree on conversation keys without a secret in git.
+    missing_keys = [name for name in ("SECRET_KEY", "HASH_KEY") if not config.get(name)]
+    if missing_keys:
+        stored = _development_secrets(Path(instance_path))
+        for name in missing_keys:
+            config[name] = stored[name]
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = default_database_url(Path(instance_path).resolve())
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = production
+    config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
+    return config

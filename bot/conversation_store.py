@@ -1,0 +1,165 @@
+"""Where conversations live between messages: state rows, the SMS retry cache, erasure.
+
+Keys: a conversation is addressed by "<namespace>:<HMAC-SHA256 of its key material>"
+under HASH_KEY (the material is the E.164 number for SMS, the random token for the
+web chat), so no phone number or token is ever stored in clear. A Twilio MessageSid
+is kept the same way, as an HMAC, next to the conversation key it belongs to, so that
+erasing one conversation is two deletes on one indexed column.
+
+Expiry: every row carries `expires_at` (last activity plus SESSION_TTL_MINUTES).
+Expired state is never returned; it is deleted when it is found (lazy purge) and by
+`purge_expired` (the `harbor purge` command, and at most once a minute per process).
+
+The functions take the caller's Session and never commit: the view commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from resources_db.models import ConversationState, ProcessedMessage
+
+NAMESPACES = ("sms", "chat", "console")
+PURGE_INTERVAL_SECONDS = 60.0
+
+_last_purge = 0.0
+_purge_lock = threading.Lock()
+
+
+def _digest(hash_key: str, material: str) -> str:
+    return hmac.new(hash_key.encode(), material.encode(), hashlib.sha256).hexdigest()
+
+
+def conversation_key(hash_key: str, namespace: str, key_material: str) -> str:
+    """Return "<namespace>:<hex HMAC-SHA256 of key_material under hash_key>"."""
+    if namespace not in NAMESPACES:
+        raise ValueError(f"unknown conversation namespace {namespace!r}")
+    if not hash_key:
+        raise ValueError("HASH_KEY is empty")
+    return f"{namespace}:{_digest(hash_key, key_material)}"
+
+
+def message_key(hash_key: str, namespace: str, message_id: str) -> str:
+    """Return the retry-cache key of one inbound message (an HMAC of its MessageSid)."""
+    # A prefix of its own inside the HMAC: a MessageSid can never collide with a number.
+    return f"{namespace}:{_digest(hash_key, 'message-id:' + message_id)}"
+
+
+def _upsert(session: Session, table, values: dict, key_columns: list[str], update: dict):
+    """Run INSERT ... ON CONFLICT DO UPDATE (or DO NOTHING) on SQLite and PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(**values)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(**values)
+    else:  # pragma: no cover - Harbor runs on SQLite and PostgreSQL only
+        raise RuntimeError(f"unsupported database dialect {dialect}")
+    if update:
+        statement = statement.on_conflict_do_update(index_elements=key_columns, set_=update)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=key_columns)
+    session.execute(statement)
+
+
+def load_state(session: Session, key: str, now: datetime) -> dict | None:
+    """Return the live state of conversation `key`, or None (expired state is deleted)."""
+    row = session.execute(
+        select(ConversationState.state, ConversationState.expires_at).where(
+            ConversationState.key == key
+        )
+    ).first()
+    if row is None:
+        return None
+    state, expires_at = row
+    if expires_at <= now:
+        erase(session, key)
+        return None
+    return dict(state or {})
+
+
+def save_state(session: Session, key: str, channel: str, state: dict, now: datetime,
+               ttl_minutes: int) -> None:
+    """Store `state` for conversation `key`, expiring `ttl_minutes` from `now`."""
+    expires_at = now + timedelta(minutes=ttl_minutes)
+    table = ConversationState.__table__
+    _upsert(
+        session,
+        table,
+        {"key": key, "channel": channel, "state": state, "updated_at": now,
+         "expires_at": expires_at},
+        ["key"],
+        {"state": state, "channel": channel, "updated_at": now, "expires_at": expires_at},
+    )
+
+
+def find_processed(session: Session, message: str, now: datetime) -> list[str] | None:
+    """Return the replies already given to this message key, or None if it is new."""
+    row = session.execute(
+        select(ProcessedMessage.reply, ProcessedMessage.expires_at).where(
+            ProcessedMessage.message_key == message
+        )
+    ).first()
+    if row is None or row[1] <= now:
+        return None
+    try:
+        replies = json.loads(row[0])
+    except ValueError:
+        return None
+    return [str(reply) for reply in replies] if isinstance(replies, list) else None
+
+
+def remember_processed(session: Session, message: str, key: str, replies: list[str],
+                       now: datetime, ttl_minutes: int) -> None:
+    """Keep the replies given to one message, so a retry gets them again unchanged."""
+    _upsert(
+        session,
+        ProcessedMessage.__table__,
+        {"message_key": message, "conversation_key": key, "reply": json.dumps(replies),
+         "created_at": now, "expires_at": now + timedelta(minutes=ttl_minutes)},
+        ["message_key"],
+        {},
+    )
+
+
+def erase(session: Session, key: str) -> int:
+    """Delete every row linked to conversation `key`; return how many went."""
+    removed = session.execute(
+        delete(ProcessedMessage).where(ProcessedMessage.conversation_key == key)
+    ).rowcount
+    removed += session.execute(
+        delete(ConversationState).where(ConversationState.key == key)
+    ).rowcount
+    return removed
+
+
+def purge_expired(session: Session, now: datetime) -> dict[str, int]:
+    """Delete every expired state and retry-cache row; return the counts per table."""
+    states = session.execute(
+        delete(ConversationState).where(ConversationState.expires_at <= now)
+    ).rowcount
+    messages = session.execute(
+        delete(ProcessedMessage).where(ProcessedMessage.expires_at <= now)
+    ).rowcount
+    return {"conversation_state": states, "processed_message": messages}
+
+
+def purge_if_due(session: Session, now: datetime,
+                 interval: float = PURGE_INTERVAL_SECONDS) -> bool:
+    """Purge expired rows at most once per `interval` seconds in this process."""
+    global _last_purge
+    clock = time.monotonic()
+    with _purge_lock:
+        if clock - _last_purge < interval:
+            return False
+        _last_purge = clock
+    purge_expired(session, now)
+    return True

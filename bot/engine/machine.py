@@ -1,0 +1,586 @@
+"""`handle(state, inbound, listings) -> Turn`: one message, one answer, no I/O.
+
+Order of every turn:
+1. Classify the message (intents.classify needs no database).
+2. `exit` first: erase, answer the neutral EXIT_REPLY (nothing to an opted-out number).
+3. An opted-out SMS conversation stays silent until START.
+4. The message becomes an Event; `transitions.TRANSITIONS` names the action for the
+   current step; the action returns the new state and the replies.
+5. The first answer of a conversation ends with the one-line exit tip.
+6. SMS replies are rendered for the lock screen and GSM-7, in at most three segments.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from resources_db import geography
+from resources_db.geography import Place, PlaceLookup
+from resources_db.search import SearchResults
+
+from .. import replies
+from .results import finish_sms, fit_sms, fits_sms, render_results
+from .state import State
+from .transitions import Event, Step, transition_for
+
+logger = logging.getLogger("harbor.engine")
+
+NEEDS = frozenset({
+    "shelter", "housing", "legal", "immigration", "economic", "children",
+    "child_protection", "counseling", "substance_use", "health", "parenting", "faith",
+})
+SUPPORT = frozenset({
+    "talk_to_someone", "safety_planning", "is_this_abuse", "confidentiality",
+    "using_violence",
+})
+_SIMPLE_EVENTS = {
+    "help": Event.HELP, "menu": Event.MENU, "more": Event.MORE,
+    "language": Event.LANGUAGE, "greeting": Event.GREETING, "thanks": Event.THANKS,
+    "emergency": Event.EMERGENCY, "self_harm": Event.SELF_HARM,
+    "location": Event.PLACE, "unknown": Event.UNKNOWN,
+}
+# Short answers to a yes/no question ("is it safe to text now?", "Houston, TX?").
+_YES = {"yes", "y", "yeah", "yep", "yup", "ya", "yea", "si", "sip", "ok", "okay", "sure",
+        "claro", "correct", "correcto", "right", "safe", "seguro"}
+_NO = {"no", "n", "nope", "nah", "not", "negative"}
+_NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_MAX_STATES_LISTED = 6
+PAGE_SIZE = 3
+
+
+class Listings(Protocol):
+    """Whatever can search the listings; the caller binds it to a database session."""
+
+    def search(self, category: str, place: Place, *, language: str | None, limit: int,
+               offset: int, now: datetime) -> SearchResults:
+        """Return one page of ranked listings of `category` for `place`."""
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The few settings the engine's texts depend on."""
+
+    ttl_minutes: int = 30
+    exit_reply: str = "OK. This chat is cleared."
+
+    @classmethod
+    def from_config(cls, config) -> EngineSettings:
+        """Return the settings of an app config (SESSION_TTL_MINUTES, EXIT_REPLY)."""
+        return cls(
+            ttl_minutes=int(config.get("SESSION_TTL_MINUTES") or 30),
+            exit_reply=str(config.get("EXIT_REPLY") or cls.exit_reply),
+        )
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message in: its text, the channel it came by and when."""
+
+    text: str
+    channel: str  # "sms" or "chat"
+    now: datetime
+    classification: Any = None  # intents.Classification, when the caller has it already
+    language_hint: str | None = None  # the chat page's language, for a new conversation
+
+
+@dataclass(frozen=True)
+class UsageFacts:
+    """What one turn adds to the anonymous weekly counts (no key, no body)."""
+
+    intent: str
+    category: str = ""
+    language: str = ""
+    county: str = ""
+    state: str = ""
+    search: str = ""  # "local", "not_local" or "" when no search ran
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn out: the new state (None when erased), the replies, and what happened."""
+
+    state: dict | None
+    replies: tuple[str, ...]
+    classification: Any
+    erase: bool
+    event: str
+    action: str
+    step: str
+    usage: UsageFacts | None = None
+
+
+def _classifier(classify: Callable | None) -> Callable:
+    if classify is not None:
+        return classify
+    from intents import classify as real_classify
+
+    return real_classify
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _yes_or_no(text: str) -> Event | None:
+    words = _fold(text).split()
+    if not words or len(words) > 4:
+        return None
+    if words[0] in _YES:
+        return Event.YES
+    if words[0] in _NO:
+        return Event.NO
+    return None
+
+
+def _state_place(code: str) -> Place:
+    return Place(kind="state", state=code)
+
+
+def _lookup_from_entities(entities: dict) -> PlaceLookup | None:
+    """Return where the classifier's entities point, or None when they name no place."""
+    entities = entities or {}
+    if entities.get("zip"):
+        place = geography.lookup_zip(entities["zip"])
+        return PlaceLookup("found", place) if place else PlaceLookup("not_found")
+    if entities.get("city"):
+        return geography.resolve_city(entities["city"], entities.get("state"))
+    if entities.get("state"):
+        return PlaceLookup("found", _state_place(entities["state"]), (entities["state"],))
+    return None
+
+
+def render_for_channel(text: str, language: str, channel: str) -> str:
+    """Return one reply as the channel sends it (SMS: lock-screen safe, GSM-7, 3 segments)."""
+    if channel != "sms":
+        return text
+    finished = finish_sms(text, language)
+    if not fits_sms(finished):
+        logger.warning("an SMS reply was cut to %d segments", 3)
+        finished = fit_sms(finished)
+    return finished
+
+
+class _Conversation:
+    """The actions of one turn; each returns (new state, replies)."""
+
+    def __init__(self, state: State, inbound: Inbound, classification, listings: Listings,
+                 settings: EngineSettings, lookup: PlaceLookup | None, choice: int | None):
+        self.state = state
+        self.inbound = inbound
+        self.classification = classification
+        self.listings = listings
+        self.settings = settings
+        self.lookup = lookup
+        self.choice = choice
+        self.language = state.language or "en"
+        self.tip_pending = not state.tip_given
+        self.tip_used = False
+        self.intent = classification.intent
+        self.searched: SearchResults | None = None
+
+    # -- texts ---------------------------------------------------------------------
+    def say(self, key: str, **values: object) -> str:
+        return replies.say(self.language, key, **values)
+
+    def need_label(self, need: str) -> str:
+        return replies.need_label(self.language, need)
+
+    def place_label(self, place: Place) -> str:
+        return place.label()
+
+    def menu_text(self) -> str:
+        return self.say("menu")
+
+    def help_text(self) -> str:
+        return self.say("help_sms" if self.inbound.channel == "sms" else "help_chat")
+
+    # -- places --------------------------------------------------------------------
+    def apply_lookup(self, state: State, lookup: PlaceLookup | None) -> State:
+        """Return `state` with a found place taken, or a city left pending its state."""
+        if lookup is None:
+            return state
+        if lookup.status == "found" and lookup.place is not None:
+            return replace(state, place=lookup.place, page=0, pending_city="",
+                           pending_states=(), pending_likely="")
+        if lookup.status == "ambiguous":
+            return replace(state, pending_city=lookup.query_city,
+                           pending_states=tuple(lookup.candidate_states),
+                           pending_likely=lookup.likely_state or "")
+        return state
+
+    def ask_state_text(self, state: State) -> str:
+        if state.pending_likely:
+            return self.say("confirm_state", city=state.pending_city,
+                            state=state.pending_likely)
+        listed = ", ".join(state.pending_states[:_MAX_STATES_LISTED])
+        if len(state.pending_states) > _MAX_STATES_LISTED:
+            listed += "..."
+        return self.say("ask_state", city=state.pending_city, states=listed)
+
+    # -- the search flow -----------------------------------------------------------
+    def advance(self, state: State, lead: str = "") -> tuple[State, list[str]]:
+        """Move a known need on: ask the state, ask the place, or show the places."""
+        def with_lead(text: str) -> list[str]:
+            return [f"{lead}\n{text}" if lead else text]
+
+        if state.pending_city:
+            return replace(state, step=Step.CONFIRM_STATE), with_lead(self.ask_state_text(state))
+        if state.place is None:
+            text = self.say("ask_place", need=self.need_label(state.need))
+            return replace(state, step=Step.ASK_PLACE), with_lead(text)
+        return self.show_results(state, lead)
+
+    def show_results(self, state: State, lead: str = "") -> tuple[State, list[str]]:
+        place, need = state.place, state.need
+        assert place is not None  # noqa: S101 - advance() checked it
+        results = self.listings.search(
+            need, place, language=self.language, limit=PAGE_SIZE,
+            offset=state.page * PAGE_SIZE, now=self.inbound.now,
+        )
+        if state.page == 0:
+            self.searched = results
+        values = {"need": self.need_label(need), "place": self.place_label(place),
+                  "next": self.say("results_next_more" if results.has_more
+                                   else "results_next_menu")}
+        if not results.hits:
+            key = "results_end" if state.page > 0 else "results_empty"
+            text = self.say(key, **values)
+            return replace(state, step=Step.RESULTS), [f"{lead}\n{text}" if lead else text]
+        if state.page > 0:
+            header = self.say("results_header_more", **values)
+        elif results.local_total == 0:
+            header = self.say("results_header_none_local", **values)
+        elif results.radius_miles and results.radius_miles > 25:
+            header = self.say("results_header_wider", radius=results.radius_miles, **values)
+        else:
+            header = self.say("results_header", **values)
+        if lead:
+            header = f"{lead}\n{header}"
+        tail = []
+        if (state.page > 0 or results.local_total == 0) and results.has_more:
+            tail.append(self.say("result_more"))
+        if self.tip_pending:
+            tail.append(self.say("exit_tip"))
+            self.tip_used = True
+        text = render_results(results, header=header, tail=" ".join(tail),
+                              language=self.language, channel=self.inbound.channel)
+        return replace(state, step=Step.RESULTS), [text]
+
+    # -- actions (named in transitions.TRANSITIONS) ----------------------------------
+    def welcome(self, state: State) -> tuple[State, list[str]]:
+        self.tip_used = True
+        return replace(state, step=Step.WELCOME), [f"{self.say('welcome')}\n{self.menu_text()}"]
+
+    def help(self, state: State) -> tuple[State, list[str]]:
+        self.tip_used = True
+        if state.step == Step.NEW:
+            # Carrier HELP as a first message: what Harbor is, then the safety question.
+            text = f"{self.help_text()} {self.say('safe_question')}\n{self.menu_text()}"
+            return replace(state, step=Step.WELCOME), [text]
+        return replace(state, step=Step.MENU), [f"{self.help_text()}\n{self.menu_text()}"]
+
+    def opt_out(self, state: State) -> tuple[State, list[str]]:
+        self.tip_used = True
+        return replace(state, opted_out=True), [self.say("opt_out")]
+
+    def opt_in(self, state: State) -> tuple[State, list[str]]:
+        self.tip_used = True
+        return (replace(state, opted_out=False, step=Step.MENU),
+                [f"{self.say('opt_in')}\n{self.menu_text()}"])
+
+    def emergency(self, state: State) -> tuple[State, list[str]]:
+        state = replace(self.apply_lookup(state, self.lookup), need="shelter", page=0)
+        line = self.say("emergency")
+        if state.pending_city:
+            return replace(state, step=Step.CONFIRM_STATE), [
+                f"{line}\n{self.ask_state_text(state)}"]
+        if state.place is not None:
+            offer = self.say("emergency_offer_known", place=self.place_label(state.place))
+            return replace(state, step=Step.OFFER_SHELTER), [f"{line}\n{offer}"]
+        return replace(state, step=Step.ASK_PLACE), [
+            f"{line}\n{self.say('emergency_offer_ask')}"]
+
+    def self_harm(self, state: State) -> tuple[State, list[str]]:
+        step = Step.MENU if state.step == Step.NEW else state.step
+        return replace(state, step=step), [self.say("self_harm")]
+
+    def greeting(self, state: State) -> tuple[State, list[str]]:
+        return replace(state, step=Step.MENU), [f"{self.say('greeting_again')}\n{self.menu_text()}"]
+
+    def thanks(self, state: State) -> tuple[State, list[str]]:
+        self.tip_used = True
+        return state, [self.say("thanks")]
+
+    def menu(self, state: State) -> tuple[State, list[str]]:
+        cleared = replace(state, step=Step.MENU, need="", page=0, pending_city="",
+                          pending_states=(), pending_likely="")
+        return cleared, [self.menu_text()]
+
+    def switch_language(self, state: State) -> tuple[State, list[str]]:
+        lead = self.say("language_set")
+        if state.step == Step.ASK_PLACE and state.need:
+            return self.advance(state, lead)
+        if state.step == Step.CONFIRM_STATE and state.pending_city:
+            return state, [f"{lead}\n{self.ask_state_text(state)}"]
+        if state.step == Step.RESULTS and state.need and state.place is not None:
+            return self.show_results(state, lead)
+        if state.step == Step.OFFER_SHELTER and state.place is not None:
+            offer = self.say("emergency_offer_known", place=self.place_label(state.place))
+            return state, [f"{lead}\n{offer}"]
+        step = Step.WELCOME if state.step == Step.WELCOME else Step.MENU
+        return replace(state, step=step), [f"{lead}\n{self.menu_text()}"]
+
+    def need(self, state: State, need: str | None = None) -> tuple[State, list[str]]:
+        need = need or self.intent
+        self.intent = need
+        state = replace(state, need=need, page=0)
+        if self.lookup is not None and self.lookup.status == "not_found":
+            return replace(state, step=Step.ASK_PLACE), [self.say("ask_place_again")]
+        return self.advance(self.apply_lookup(state, self.lookup))
+
+    def choose(self, state: State) -> tuple[State, list[str]]:
+        need = replies.menu_choice(self.choice or 0)
+        if need is None:
+            return self.unknown(state)
+        if need in SUPPORT:
+            self.intent = need
+            return self.support(state, need)
+        return self.need(state, need)
+
+    def support(self, state: State, intent: str | None = None) -> tuple[State, list[str]]:
+        intent = intent or self.intent
+        state = self.apply_lookup(state, self.lookup)
+        step = Step.MENU if state.step == Step.NEW else state.step
+        if intent != "talk_to_someone":
+            return replace(state, step=step), [self.say(intent, ttl=self.settings.ttl_minutes)]
+        text = self.say("talk_to_someone")
+        if state.place is None:
+            asked = replace(state, need="advocacy", page=0, step=Step.ASK_PLACE)
+            return asked, [f"{text}\n{self.say('talk_ask_place')}"]
+        nearest = self.listings.search("advocacy", state.place, language=self.language,
+                                       limit=1, offset=0, now=self.inbound.now)
+        self.searched = nearest
+        local = [hit for hit in nearest.hits if hit.scope == "local"]
+        if local:
+            hit = local[0]
+            text += "\n" + self.say("talk_nearest", name=hit.name, phone=hit.phone,
+                                    town=hit.city)
+        return replace(state, step=step), [text]
+
+    def place(self, state: State) -> tuple[State, list[str]]:
+        lookup = self.lookup
+        if lookup is None or lookup.status == "not_found":
+            step = Step.ASK_PLACE if state.need else Step.MENU
+            if state.need:
+                return replace(state, step=step), [self.say("ask_place_again")]
+            return replace(state, step=step), [f"{self.say('ask_place_again')}\n{self.menu_text()}"]
+        state = self.apply_lookup(state, lookup)
+        if state.need:
+            return self.advance(replace(state, page=0))
+        if state.pending_city:
+            return replace(state, step=Step.CONFIRM_STATE), [self.ask_state_text(state)]
+        noted = self.say("place_noted", place=self.place_label(state.place))
+        return replace(state, step=Step.MENU), [f"{noted}\n{self.menu_text()}"]
+
+    def more(self, state: State) -> tuple[State, list[str]]:
+        if not state.need or state.place is None:
+            return self.more_without_results(state)
+        return self.show_results(replace(state, page=state.page + 1))
+
+    def more_without_results(self, state: State) -> tuple[State, list[str]]:
+        return (replace(state, step=Step.MENU),
+                [f"{self.say('more_needs_results')}\n{self.menu_text()}"])
+
+    def safe_yes(self, state: State) -> tuple[State, list[str]]:
+        return replace(state, step=Step.MENU), [f"{self.say('safe_yes')}\n{self.menu_text()}"]
+
+    def safe_no(self, state: State) -> tuple[State, list[str]]:
+        return replace(state, step=Step.MENU), [self.say("safe_no")]
+
+    def confirm_likely_state(self, state: State) -> tuple[State, list[str]]:
+        if not state.pending_likely:
+            return self.ask_state(state)
+        lookup = geography.resolve_city(state.pending_city, state.pending_likely)
+        return self._place_chosen(state, lookup)
+
+    def _place_chosen(self, state: State, lookup: PlaceLookup) -> tuple[State, list[str]]:
+        self.lookup = lookup
+        return self.place(state)
+
+    def ask_state(self, state: State) -> tuple[State, list[str]]:
+        # Asked again, or the likely state was wrong: list the states, suggest none.
+        state = replace(state, pending_likely="", step=Step.CONFIRM_STATE)
+        return state, [self.ask_state_text(state)]
+
+    def offer_accepted(self, state: State) -> tuple[State, list[str]]:
+        self.intent = "shelter"
+        return self.advance(replace(state, need="shelter", page=0))
+
+    def acknowledge(self, state: State) -> tuple[State, list[str]]:
+        step = Step.MENU if state.step == Step.OFFER_SHELTER else state.step
+        return replace(state, step=step), [self.say("acknowledge")]
+
+    def ask_place_again(self, state: State) -> tuple[State, list[str]]:
+        return replace(state, step=Step.ASK_PLACE), [self.say("ask_place_again")]
+
+    def unknown(self, state: State) -> tuple[State, list[str]]:
+        return replace(state, step=Step.MENU), [f"{self.say('unknown')}\n{self.menu_text()}"]
+
+    def run(self, action: str, state: State) -> tuple[State, list[str]]:
+        return getattr(self, action)(state)
+
+
+def _event(classification, text: str, state: State, channel: str
+           ) -> tuple[Event, PlaceLookup | None, int | None]:
+    """Return what the message is for the conversation, the place it names, its number."""
+    intent = classification.intent
+    entities = getattr(classification, "entities", None) or {}
+    if intent == "opt_out":
+        return (Event.OPT_OUT if channel == "sms" else Event.HELP), None, None
+    if intent == "opt_in":
+        return (Event.OPT_IN if channel == "sms" else Event.GREETING), None, None
+    if intent in ("emergency", "self_harm"):
+        return _SIMPLE_EVENTS[intent], _lookup_from_entities(entities), None
+    number = _NUMBER.match(text or "")
+    if number and intent not in NEEDS and intent not in SUPPORT:
+        value = int(number.group(1))
+        return (Event.MENU, None, None) if value == 0 else (Event.CHOICE, None, value)
+    if state.step == Step.CONFIRM_STATE and state.pending_city:
+        code = geography.state_code(text or "")
+        if code is None and entities.get("state") and not entities.get("city") \
+                and not entities.get("zip"):
+            code = entities["state"]
+        if code:
+            return Event.PLACE, geography.resolve_city(state.pending_city, code), None
+    if intent in NEEDS:
+        return Event.NEED, _lookup_from_entities(entities), None
+    if intent in SUPPORT:
+        return Event.SUPPORT, _lookup_from_entities(entities), None
+    if intent == "location":
+        lookup = _lookup_from_entities(entities) or geography.resolve_place(text or "")
+        return Event.PLACE, lookup, None
+    event = _SIMPLE_EVENTS.get(intent, Event.UNKNOWN)
+    if event in (Event.UNKNOWN, Event.GREETING, Event.THANKS):
+        answer = _yes_or_no(text)
+        if answer is not None and (event == Event.UNKNOWN or state.step in (
+                Step.WELCOME, Step.CONFIRM_STATE, Step.OFFER_SHELTER)):
+            return answer, None, None
+    if event == Event.UNKNOWN:
+        # "I moved to Louisville KY": no intent, but a place, which is taken in any step.
+        lookup = _lookup_from_entities(entities)
+        if lookup is None and state.step in (Step.ASK_PLACE, Step.CONFIRM_STATE):
+            lookup = geography.resolve_place(text or "")
+        if lookup is not None and lookup.status != "not_found":
+            return Event.PLACE, lookup, None
+    return event, None, None
+
+
+def _language(state: State, classification, text: str, hint: str | None) -> str:
+    """Return the language to answer in: the person's, as they write or ask."""
+    said = classification.language if classification.language in replies.LANGUAGES else "en"
+    if classification.intent == "language":
+        folded = _fold(text)
+        if any(word in folded for word in ("espanol", "spanish", "castellano")):
+            return "es"
+        if any(word in folded for word in ("english", "ingles")):
+            return "en"
+        return "es" if (state.language or said) == "en" else "en"
+    words = _WORD.findall(text or "")
+    telling = classification.intent != "location" and (
+        len(words) >= 2 or any(len(word) >= 4 for word in words)
+    )
+    if not state.language:
+        if telling or said == "es":
+            return said
+        return hint if hint in replies.LANGUAGES else said
+    if telling and said != state.language:
+        return said
+    return state.language
+
+
+def handle(state: dict | None, inbound: Inbound, listings: Listings,
+           settings: EngineSettings | None = None, classify: Callable | None = None) -> Turn:
+    """Run one turn: return the new state, the replies and what happened."""
+    settings = settings or EngineSettings()
+    classification = inbound.classification or _classifier(classify)(inbound.text or "")
+    current = State.from_dict(state)
+
+    # Exit comes first, before any step, flag or lookup.
+    if classification.intent == "exit":
+        silent = current.opted_out and inbound.channel == "sms"
+        answer = () if silent else (settings.exit_reply,)
+        return Turn(None, answer, classification, True, "exit", "exit", "erased",
+                    UsageFacts(intent="exit"))
+
+    event, lookup, choice = _event(classification, inbound.text, current, inbound.channel)
+    if current.opted_out and inbound.channel == "sms" and event != Event.OPT_IN:
+        return Turn(current.to_dict(), (), classification, False, event.value, "silent",
+                    current.step.value, UsageFacts(intent=classification.intent))
+
+    language = _language(current, classification, inbound.text, inbound.language_hint)
+    current = replace(current, language=language)
+    transition = transition_for(current.step, event)
+    conversation = _Conversation(current, inbound, classification, listings, settings,
+                                 lookup, choice)
+    new_state, texts = conversation.run(transition.action, current)
+    if new_state.step not in transition.next_steps:
+        raise RuntimeError(
+            f"{transition.action} moved {current.step.value} to {new_state.step.value}, "
+            "which TRANSITIONS does not allow"
+        )
+
+    if conversation.tip_pending and texts:
+        if not conversation.tip_used:
+            texts[-1] = f"{texts[-1]}\n{replies.say(language, 'exit_tip')}"
+        new_state = replace(new_state, tip_given=True)
+
+    rendered = tuple(render_for_channel(text, language, inbound.channel) for text in texts)
+    return Turn(new_state.to_dict(), rendered, classification, False, event.value,
+                transition.action, new_state.step.value,
+                _usage(conversation, new_state, language))
+
+
+def _usage(conversation: _Conversation, state: State, language: str) -> UsageFacts:
+    searched = conversation.searched
+    place = state.place
+    return UsageFacts(
+        intent=conversation.intent,
+        category=state.need if searched is not None else "",
+        language=language,
+        county=place.county if place else "",
+        state=place.state if place else "",
+        search=("local" if searched.local_total else "not_local") if searched else "",
+    )
+
+
+def handle_without_database(inbound: Inbound, settings: EngineSettings | None = None,
+                            classify: Callable | None = None) -> Turn:
+    """Answer when the database is unreachable: exit, danger numbers, else the hotline."""
+    settings = settings or EngineSettings()
+    classification = inbound.classification or _classifier(classify)(inbound.text or "")
+    intent = classification.intent
+    language = (classification.language if classification.language in replies.LANGUAGES
+                else (inbound.language_hint if inbound.language_hint in replies.LANGUAGES
+                      else "en"))
+    if intent == "exit":
+        return Turn(None, (settings.exit_reply,), classification, True, "exit", "exit",
+                    "erased")
+    if intent == "emergency":
+        text = (f"{replies.say(language, 'emergency')}\n"
+                f"{replies.say(language, 'degraded_emergency_tail')}")
+    elif intent == "self_harm":
+        text = replies.say(language, "self_harm")
+    else:
+        text = replies.say(language, "degraded")
+    rendered = (render_for_channel(text, language, inbound.channel),)
+    return Turn(None, rendered, classification, False, intent, "degraded", "unknown")

@@ -1,0 +1,125 @@
+"""Conversation steps, the events a message can be, and every transition in one table.
+
+A transition names the action that answers and the steps it may lead to; the machine
+checks at run time that an action only ever moves to a step listed here, so this table
+is the whole map of the conversation. `ANY` rows apply in every step that has no row
+of its own for that event.
+
+`exit` is not in the table on purpose: it is checked before anything else, in every
+step, even for an opted-out number and with the database down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Step(Enum):
+    """Where a conversation stands between two messages."""
+
+    NEW = "new"  # nothing said yet
+    WELCOME = "welcome"  # asked whether it is safe to text, menu shown
+    MENU = "menu"  # waiting for a need
+    ASK_PLACE = "ask_place"  # need known, waiting for a ZIP or city
+    CONFIRM_STATE = "confirm_state"  # a city in several states: which one?
+    RESULTS = "results"  # places shown; MORE pages on
+    OFFER_SHELTER = "offer_shelter"  # after danger, with the place known: YES shows places
+
+
+class Event(Enum):
+    """What one inbound message is, for the conversation (from its classification)."""
+
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    EMERGENCY = "emergency"
+    SELF_HARM = "self_harm"
+    MENU = "menu"
+    MORE = "more"
+    LANGUAGE = "language"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    NEED = "need"  # one of the needs of the taxonomy
+    SUPPORT = "support"  # talk_to_someone, safety_planning, is_this_abuse, ...
+    PLACE = "place"  # only a place (or a state for a pending city)
+    CHOICE = "choice"  # a menu number
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+ANY = None  # a row for every step that has none of its own
+
+_EVERY_STEP = frozenset(Step)
+_FIND = frozenset({Step.RESULTS, Step.ASK_PLACE, Step.CONFIRM_STATE})
+_FIND_OR_MENU = _FIND | {Step.MENU}
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The action that answers an event in a step, and the steps it may lead to."""
+
+    action: str
+    next_steps: frozenset[Step]
+
+
+def _t(action: str, *next_steps: Step | frozenset[Step]) -> Transition:
+    steps: set[Step] = set()
+    for item in next_steps:
+        steps |= item if isinstance(item, frozenset) else {item}
+    return Transition(action, frozenset(steps))
+
+
+TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
+    # Carrier keywords (SMS): confirm once, then silence until START.
+    (ANY, Event.OPT_OUT): _t("opt_out", _EVERY_STEP),
+    (ANY, Event.OPT_IN): _t("opt_in", Step.MENU),
+    # Danger wins in every step: numbers first, then a safe place nearby.
+    (ANY, Event.EMERGENCY): _t("emergency", Step.ASK_PLACE, Step.OFFER_SHELTER,
+                               Step.CONFIRM_STATE),
+    (ANY, Event.SELF_HARM): _t("self_harm", _EVERY_STEP - {Step.NEW}),
+    # First contact that asks for nothing yet: is it safe, EXIT, the menu.
+    (Step.NEW, Event.GREETING): _t("welcome", Step.WELCOME),
+    (Step.NEW, Event.HELP): _t("help", Step.WELCOME),
+    (Step.NEW, Event.UNKNOWN): _t("welcome", Step.WELCOME),
+    (Step.NEW, Event.THANKS): _t("welcome", Step.WELCOME),
+    (Step.NEW, Event.MENU): _t("welcome", Step.WELCOME),
+    (Step.NEW, Event.YES): _t("welcome", Step.WELCOME),
+    (Step.NEW, Event.NO): _t("welcome", Step.WELCOME),
+    (Step.NEW, Event.MORE): _t("welcome", Step.WELCOME),
+    (ANY, Event.HELP): _t("help", Step.MENU),
+    (ANY, Event.GREETING): _t("greeting", Step.MENU),
+    (ANY, Event.THANKS): _t("thanks", _EVERY_STEP - {Step.NEW}),
+    (ANY, Event.MENU): _t("menu", Step.MENU),
+    (ANY, Event.LANGUAGE): _t("switch_language", _FIND_OR_MENU | {Step.WELCOME,
+                                                                  Step.OFFER_SHELTER}),
+    # A need or a place is taken in any step.
+    (ANY, Event.NEED): _t("need", _FIND),
+    (ANY, Event.CHOICE): _t("choose", _FIND_OR_MENU),
+    (ANY, Event.SUPPORT): _t("support", _EVERY_STEP - {Step.NEW}),
+    (ANY, Event.PLACE): _t("place", _FIND_OR_MENU),
+    # MORE pages on from results; elsewhere it asks for a need first.
+    (Step.RESULTS, Event.MORE): _t("more", Step.RESULTS),
+    (ANY, Event.MORE): _t("more_without_results", Step.MENU),
+    # Is it safe to text now?
+    (Step.WELCOME, Event.YES): _t("safe_yes", Step.MENU),
+    (Step.WELCOME, Event.NO): _t("safe_no", Step.MENU),
+    # Which state is that city in?
+    (Step.CONFIRM_STATE, Event.YES): _t("confirm_likely_state", _FIND_OR_MENU),
+    (Step.CONFIRM_STATE, Event.NO): _t("ask_state", Step.CONFIRM_STATE),
+    (Step.CONFIRM_STATE, Event.UNKNOWN): _t("ask_state", Step.CONFIRM_STATE),
+    # After danger, with the place known: YES shows safe places to stay.
+    (Step.OFFER_SHELTER, Event.YES): _t("offer_accepted", _FIND),
+    (Step.OFFER_SHELTER, Event.NO): _t("acknowledge", Step.MENU),
+    (ANY, Event.YES): _t("acknowledge", _EVERY_STEP - {Step.NEW}),
+    (ANY, Event.NO): _t("acknowledge", _EVERY_STEP - {Step.NEW}),
+    # Not understood: ask again (the place, the state, or the menu).
+    (Step.ASK_PLACE, Event.UNKNOWN): _t("ask_place_again", Step.ASK_PLACE),
+    (ANY, Event.UNKNOWN): _t("unknown", Step.MENU),
+}
+
+
+def transition_for(step: Step, event: Event) -> Transition:
+    """Return the transition for `event` in `step` (its own row, else the ANY row)."""
+    return TRANSITIONS.get((step, event)) or TRANSITIONS[(ANY, event)]

@@ -1,0 +1,359 @@
+/* Harbor's survivor pages (/chat and /chat/safety): the quick exit, the interface
+ * language and, on /chat, the conversation with POST /chat/api/messages.
+ *
+ * Privacy: the conversation token lives only in this tab's sessionStorage; no cookie,
+ * no localStorage, nothing sent to another origin. Messages are shown on the page and
+ * never written to storage, so closing the tab or the quick exit leaves none behind.
+ *
+ * Quick exit follows GOV.UK's "Exit this page": a button always on top, and the Shift
+ * key pressed 3 times within 5 seconds (Escape is pressed by accident too often).
+ */
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "harbor.chat.token";
+  var LANGUAGE_KEY = "harbor.chat.language";
+  var SHIFT_PRESSES_TO_EXIT = 3;
+  var SHIFT_WINDOW_MS = 5000;
+  var MESSAGES_URL = "/chat/api/messages";
+  var EXIT_URL = "/chat/api/exit";
+
+  var body = document.body;
+  var page = body.getAttribute("data-page");
+  var strings = JSON.parse(document.getElementById("interface-text").textContent);
+  var language = body.getAttribute("data-lang") || "en";
+  var exiting = false;
+  var pendingRequest = null;
+
+  /* ---- storage: every access guarded, storage can be switched off ---- */
+
+  function sessionGet(key) {
+    try { return window.sessionStorage.getItem(key); } catch (error) { return null; }
+  }
+
+  function sessionSet(key, value) {
+    try { window.sessionStorage.setItem(key, value); } catch (error) { /* not kept */ }
+  }
+
+  function sessionRemove(key) {
+    try { window.sessionStorage.removeItem(key); } catch (error) { /* nothing kept */ }
+  }
+
+  function clearAllStorage() {
+    try { window.sessionStorage.clear(); } catch (error) { /* nothing to clear */ }
+    try { window.localStorage.clear(); } catch (error) { /* nothing to clear */ }
+  }
+
+  function text(key) {
+    return (strings[language] || strings.en)[key] || "";
+  }
+
+  /* ---- quick exit ---- */
+
+  function tellServerToErase(token) {
+    var payload = JSON.stringify({ token: token });
+    var queued = false;
+    if (navigator.sendBeacon) {
+      // A string body goes as text/plain: no preflight, and it survives the page leaving.
+      try { queued = navigator.sendBeacon(EXIT_URL, payload); } catch (error) { queued = false; }
+    }
+    if (!queued && window.fetch) {
+      try {
+        fetch(EXIT_URL, { method: "POST", body: payload, keepalive: true, credentials: "omit",
+                          headers: { "Content-Type": "text/plain;charset=UTF-8" } });
+      } catch (error) { /* leaving anyway: the server forgets idle conversations */ }
+    }
+  }
+
+  function quickExit(event) {
+    if (event) { event.preventDefault(); }
+    if (exiting) { return; }
+    exiting = true;
+    // Hide everything first: the screen must be blank before anything slower happens.
+    document.getElementById("exit-overlay").hidden = false;
+    document.documentElement.classList.add("exiting");
+    document.title = "";
+    var token = sessionGet(TOKEN_KEY);
+    clearAllStorage();
+    var messages = document.getElementById("messages");
+    if (messages) { messages.textContent = ""; }
+    var input = document.getElementById("message");
+    if (input) { input.value = ""; }
+    if (pendingRequest) { pendingRequest.abort(); }
+    if (token) { tellServerToErase(token); }
+    // replace(), not assign(): this page leaves the history, so Back cannot return to it.
+    window.location.replace(document.getElementById("quick-exit").href);
+  }
+
+  var shiftPresses = [];
+  var otherKeyWhileShiftDown = false;
+  var shiftTimer = null;
+
+  function showShiftProgress(count) {
+    var indicator = document.getElementById("shift-indicator");
+    var status = document.getElementById("shift-status");
+    var dots = indicator.querySelectorAll(".shift-dot");
+    for (var i = 0; i < dots.length; i += 1) {
+      dots[i].classList.toggle("shift-dot-on", i < count);
+    }
+    indicator.hidden = count === 0;
+    if (count === 1) { status.textContent = text("shift_count_one"); }
+    if (count === 2) { status.textContent = text("shift_count_two"); }
+  }
+
+  function resetShiftPresses(announceExpiry) {
+    var hadPresses = shiftPresses.length > 0;
+    shiftPresses = [];
+    window.clearTimeout(shiftTimer);
+    showShiftProgress(0);
+    var status = document.getElementById("shift-status");
+    status.textContent = announceExpiry && hadPresses ? text("shift_expired") : "";
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Shift") {
+      if (!event.repeat) { otherKeyWhileShiftDown = false; }
+      return;
+    }
+    // Any other key breaks the sequence: capitals typed with Shift are not an exit.
+    otherKeyWhileShiftDown = true;
+    if (shiftPresses.length) { resetShiftPresses(false); }
+  }, true);
+
+  document.addEventListener("keyup", function (event) {
+    if (event.key !== "Shift" || exiting) { return; }
+    if (otherKeyWhileShiftDown) { otherKeyWhileShiftDown = false; return; }
+    var now = Date.now();
+    shiftPresses = shiftPresses.filter(function (at) { return now - at < SHIFT_WINDOW_MS; });
+    shiftPresses.push(now);
+    if (shiftPresses.length >= SHIFT_PRESSES_TO_EXIT) {
+      quickExit(null);
+      return;
+    }
+    showShiftProgress(shiftPresses.length);
+    window.clearTimeout(shiftTimer);
+    shiftTimer = window.setTimeout(function () { resetShiftPresses(true); },
+                                   SHIFT_WINDOW_MS - (now - shiftPresses[0]));
+  }, true);
+
+  document.getElementById("quick-exit").addEventListener("click", quickExit);
+
+  // Links between the chat and the safety page replace the history entry, so the
+  // history holds one Harbor page at most and quick exit's replace() removes it.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-same-tab-replace]"),
+    function (link) {
+      link.addEventListener("click", function (event) {
+        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey ||
+            event.altKey) { return; }
+        event.preventDefault();
+        window.location.replace(link.href);
+      });
+    });
+
+  if (page !== "chat") { return; }
+
+  /* ---- interface language (chat page) ---- */
+
+  var languageSwitch = document.getElementById("language-switch");
+  var safetyLink = document.getElementById("safety-link");
+
+  function applyLanguage(newLanguage, remember) {
+    if (!strings[newLanguage]) { return; }
+    language = newLanguage;
+    document.documentElement.lang = newLanguage;
+    body.setAttribute("data-lang", newLanguage);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-text]"), function (element) {
+      var value = strings[newLanguage][element.getAttribute("data-text")];
+      if (value !== undefined) { element.textContent = value; }
+    });
+    languageSwitch.lang = newLanguage === "es" ? "en" : "es";
+    safetyLink.href = "/chat/safety?lang=" + newLanguage;
+    if (remember) { sessionSet(LANGUAGE_KEY, newLanguage); }
+  }
+
+  function browserLanguage() {
+    var preferred = navigator.languages && navigator.languages.length ?
+      navigator.languages : [navigator.language || ""];
+    for (var i = 0; i < preferred.length; i += 1) {
+      var primary = String(preferred[i]).toLowerCase().split("-")[0];
+      if (strings[primary]) { return primary; }
+    }
+    return null;
+  }
+
+  var remembered = sessionGet(LANGUAGE_KEY);
+  if (remembered && strings[remembered]) {
+    applyLanguage(remembered, false);
+  } else if (body.getAttribute("data-lang-source") === "default") {
+    // No usable Accept-Language header: ask the browser itself.
+    var fromBrowser = browserLanguage();
+    if (fromBrowser && fromBrowser !== language) { applyLanguage(fromBrowser, false); }
+  }
+
+  /* ---- the conversation ---- */
+
+  var form = document.getElementById("chat-form");
+  var input = document.getElementById("message");
+  var messages = document.getElementById("messages");
+  var announcer = document.getElementById("reply-announcer");
+  var errorBox = document.getElementById("chat-error");
+  var sendingNote = document.getElementById("sending");
+  var busy = false;
+
+  // Phone numbers become tel: links and web addresses become links; the rest is text.
+  var LINKABLE = /(https?:\/\/[^\s<>"]+)|((?:\+?1[-. ])?(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}|\b911\b)/g;
+
+  function appendLinkedText(container, value) {
+    var last = 0;
+    var match;
+    LINKABLE.lastIndex = 0;
+    while ((match = LINKABLE.exec(value)) !== null) {
+      var found = match[0];
+      var trailing = "";
+      if (match[1]) {
+        // A sentence's closing punctuation is not part of the address.
+        var cut = found.match(/[.,;:!?)\]]+$/);
+        if (cut) { trailing = cut[0]; found = found.slice(0, -trailing.length); }
+      }
+      container.appendChild(document.createTextNode(value.slice(last, match.index)));
+      var link = document.createElement("a");
+      link.textContent = found;
+      if (match[1]) {
+        link.href = found;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+      } else {
+        link.href = "tel:" + found.replace(/[^\d+]/g, "");
+      }
+      container.appendChild(link);
+      last = match.index + found.length;
+    }
+    container.appendChild(document.createTextNode(value.slice(last)));
+  }
+
+  function appendMessage(kind, value) {
+    var item = document.createElement("li");
+    item.className = "message message-" + kind;
+    var sender = document.createElement("span");
+    sender.className = "visually-hidden";
+    sender.textContent = text(kind === "user" ? "you" : "harbor") + ": ";
+    var bubble = document.createElement("p");
+    bubble.className = "bubble";
+    appendLinkedText(bubble, value);
+    item.appendChild(sender);
+    item.appendChild(bubble);
+    messages.appendChild(item);
+    return item;
+  }
+
+  function announce(replies) {
+    announcer.textContent = "";
+    replies.forEach(function (reply) {
+      var line = document.createElement("p");
+      line.textContent = text("harbor") + ": " + reply;
+      announcer.appendChild(line);
+    });
+  }
+
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = false;
+  }
+
+  function hideError() {
+    errorBox.hidden = true;
+    errorBox.textContent = "";
+  }
+
+  function setBusy(isBusy) {
+    busy = isBusy;
+    sendingNote.hidden = !isBusy;
+    messages.setAttribute("aria-busy", isBusy ? "true" : "false");
+  }
+
+  function handleReply(data) {
+    if (data.cleared) {
+      // The person wrote EXIT (or SALIR...): the server erased everything, so does the page.
+      sessionRemove(TOKEN_KEY);
+      messages.textContent = "";
+      document.getElementById("resumed-note").hidden = true;
+    } else if (typeof data.token === "string" && data.token) {
+      sessionSet(TOKEN_KEY, data.token);
+    }
+    if (typeof data.language === "string" && data.language !== language) {
+      applyLanguage(data.language, true);
+    }
+    var replies = Array.isArray(data.replies) ? data.replies : [];
+    var first = null;
+    replies.forEach(function (reply) {
+      var item = appendMessage("harbor", String(reply));
+      first = first || item;
+    });
+    // Show a reply from its first line: results can be taller than the screen.
+    if (first) { first.scrollIntoView({ block: "start" }); }
+    announce(replies);
+  }
+
+  function sendMessage(value) {
+    if (busy || exiting) { return; }
+    hideError();
+    var mine = appendMessage("user", value);
+    mine.scrollIntoView({ block: "nearest" });
+    setBusy(true);
+    var controller = window.AbortController ? new AbortController() : null;
+    pendingRequest = controller;
+    fetch(MESSAGES_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      // The interface language tells a new conversation which language to start in.
+      body: JSON.stringify({ token: sessionGet(TOKEN_KEY), text: value, language: language }),
+      credentials: "omit",
+      cache: "no-store",
+      signal: controller ? controller.signal : undefined
+    }).then(function (response) {
+      if (!response.ok) {
+        var failure = new Error("HTTP " + response.status);
+        failure.status = response.status;
+        throw failure;
+      }
+      return response.json();
+    }).then(function (data) {
+      if (!exiting) { handleReply(data); }
+    }).catch(function (error) {
+      if (exiting) { return; }
+      // Give the words back so nothing typed is lost.
+      messages.removeChild(mine);
+      if (!input.value) { input.value = value; }
+      showError(error.status === 429 ? text("too_many") : text("send_failed"));
+    }).then(function () {
+      pendingRequest = null;
+      setBusy(false);
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var value = input.value.trim();
+    if (!value) {
+      showError(text("empty_message"));
+      input.focus();
+      return;
+    }
+    input.value = "";
+    sendMessage(value);
+    input.focus();
+  });
+
+  languageSwitch.addEventListener("click", function () {
+    // Switching is a message like any other: the conversation answers in the new language.
+    var message = text("switch_language_message");
+    applyLanguage(language === "es" ? "en" : "es", true);
+    sendMessage(message);
+  });
+
+  form.hidden = false;
+  languageSwitch.hidden = false;
+  if (sessionGet(TOKEN_KEY)) {
+    document.getElementById("resumed-note").hidden = false;
+  }
+}());

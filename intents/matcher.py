@@ -1,0 +1,664 @@
+"""The matcher behind `classify()`: compiled rules, the matching order and the scorers.
+
+Matching order (first that applies wins):
+
+1. `exit`. A one-word message within one edit (insert, delete, change or swap two
+   letters) of an exit keyword of four letters or more is exit ("exti", "clera",
+   "Exitt"); so is a two-word whole-message exit phrase ("borrar todo"), each word within
+   one edit. A message of three words or more is never exit.
+2. Whole-message control keywords ("STOP", "menu", "hola", "0"), after normalization.
+   Carrier keywords (opt_out, opt_in) count only when exact: carriers act on the exact word.
+3. Safety: when `emergency` or `self_harm` scores at least SAFETY_FLOOR they win over
+   any need in the same message ("I need a shelter but he's here with a gun").
+4. Everything else by score; below UNKNOWN_BELOW the message is `unknown`.
+
+How a message is scored against an intent:
+
+- Keywords and hints are matched word by word on normalized words, one skipped word
+  allowed between the words of a phrase ("kicked us out" matches "kicked out"). A keyword
+  that is a longer phrase is more specific and scores higher; more keywords of one
+  intent add a little; hints only add, and alone never pass the threshold. A negative
+  phrase takes NEGATIVE_PENALTY points off.
+- Misspelled words are corrected towards the rules' own vocabulary before matching.
+  Scorer: `rapidfuzz.distance.OSA` (optimal string alignment: Levenshtein plus a swap of
+  two neighbouring letters, the commonest thumb typo, "evcit" -> "evict"), through
+  `process.extractOne` over vocabulary lists precomputed per first letter, with
+  `score_cutoff` = the largest distance allowed (1 edit up to seven letters, 2 above),
+  so rapidfuzz stops early on every hopeless candidate. Words of four letters or less are
+  never corrected: at that length one edit turns most words into other words.
+- Example sentences are compared with `fuzz.token_set_ratio` on their content words
+  (stop words removed by a precomputed `processor`), through `process.extract` over the
+  precomputed choices of the examples that share a word with the message and
+  `score_cutoff=EXAMPLE_CUTOFF`. token_set_ratio scores 100 when every content word of
+  an example appears in the message in any order, whatever else surrounds it: frightened
+  people add words ("please", "i dont know what to do"), and `token_sort_ratio` would
+  punish each one. `WRatio` was rejected: it is several times slower and its
+  `partial_ratio` branch rewards substrings across word boundaries ("kill" inside
+  "skills"); `partial_ratio` was rejected for the same reason.
+
+Everything is compiled once (`compiled_rules()`), never per call. Misspelling corrections
+are memoized per word (bounded).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from .normalization import (
+    SHORTHAND,
+    cut_long_runs,
+    fold,
+    has_spanish_marks,
+    normalize,
+    normalize_folded,
+    shorter_forms,
+)
+from .places import PlaceFinder
+from .rules import RULES_DIRECTORY, TAXONOMY_IDS, IntentRule, load_rules
+
+UNKNOWN_BELOW = 55
+SAFETY_FLOOR = 70
+EXAMPLE_CUTOFF = 85
+EXAMPLE_COVERAGE = 0.75
+EXAMPLE_MIN_WORDS = 3
+NEGATIVE_PENALTY = 40
+ALTERNATIVES = 3
+CARRIER_INTENTS = frozenset({"opt_out", "opt_in"})
+# Chosen only by their own rules (exit rule, exact carrier word, place finder), never by score.
+_NOT_SCORED = frozenset({"exit", "location"}) | CARRIER_INTENTS
+EXIT_MIN_LETTERS = 4
+# The second word of a two-word exit ("clear pls", "borrar todo", "exit now").
+EXIT_COMPANIONS = frozenset({
+    "please", "now", "all", "everything", "this", "it", "chat", "history", "messages",
+    "conversation", "ya", "ahora", "todo", "esto", "historial", "mensajes", "conversacion",
+})
+
+# Keyword strength by group and by number of words in the keyword (1, 2, 3 or more).
+_KEYWORD_SCORES = {
+    "safety": (78, 85, 90),
+    "support": (75, 82, 88),
+    "need": (75, 82, 88),
+    "fallback": (70, 78, 85),
+    "control": (62, 70, 78),
+}
+_EXTRA_KEYWORD = 5
+_EXTRA_KEYWORD_MAX = 10
+_HINT_ALONE = 15
+_HINT_ALONE_MAX = 45
+_HINT_WITH_KEYWORD = 3
+_HINT_WITH_KEYWORD_MAX = 9
+_EXAMPLE_WEIGHT = 0.92
+_FUZZY_WHOLE_MESSAGE = 92
+_LOCATION_SCORE = 95
+# Endings of English and Spanish word forms: "knows" is "know" + s, never a typo of "know".
+_ENDINGS = ("s", "es", "ed", "d", "ing", "ly", "er", "n", "en", "an", "ron", "mos", "ste",
+            "ndo", "ba", "ban", "ria", "rian")
+_ONE_WORD_SHORTHAND = {short: full for short, full in SHORTHAND.items() if " " not in full}
+_COURTESY = frozenset({"please", "now", "okay", "ya", "ahora", "pues", "then", "again"})
+_GROUP_RANK = {"safety": 0, "support": 1, "need": 2, "control": 3, "fallback": 4}
+
+# Function words: left out of example comparison, and the base of language detection.
+ENGLISH_WORDS = frozenset(
+    "a an the to of for and or is are am be been was were do does did can could would will "
+    "should shall i you he she it we they my your his her our their me him us them this that "
+    "these those there here what how where when who why which with without from about into "
+    "just so some any not have has had get got want need please if but because im really "
+    "very too also only out up down over again still now tonight today right know think "
+    "going went go help let see make take give say says said tell come keep".split()
+)
+SPANISH_WORDS = frozenset(
+    "el la los las un una unos unas de del al y o que en es son esta estan estoy estas ser "
+    "soy eres fue era por para con sin pero porque como donde cuando quien cual mi mis tu "
+    "tus su sus nuestro yo ella ellos nosotros usted ustedes le les lo se te nos muy mas "
+    "tambien ya aqui alli hay tengo tiene tienen quiero quiere necesito necesita puedo puede "
+    "hacer hace si ayuda ayudar favor gracias hola ahora hoy noche mañana manana casa esposo "
+    "novio hijos hijo hija dinero".split()
+)
+# Words that are function words in both languages or too short to tell.
+_AMBIGUOUS_WORDS = frozenset({"no", "me", "a", "solo", "mi", "ok", "okay", "cps", "info", "sms"})
+_FUNCTION_WORDS = ENGLISH_WORDS | SPANISH_WORDS | _AMBIGUOUS_WORDS
+_EXAMPLE_STOPWORDS = (ENGLISH_WORDS | SPANISH_WORDS | _AMBIGUOUS_WORDS) - frozenset(
+    "me he she him his her myself i want quiero no not kill die morir matar outside "
+    "help ayuda tonight noche casa esposo novio hijos hijo hija dinero".split()
+)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a message is about: the intent, how sure, the language and the places named."""
+
+    intent: str
+    score: int
+    language: str
+    entities: dict[str, str] = field(default_factory=dict)
+    alternatives: list[tuple[str, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-ready dict (alternatives as [intent, score] pairs)."""
+        return {
+            "intent": self.intent,
+            "score": self.score,
+            "language": self.language,
+            "entities": dict(self.entities),
+            "alternatives": [[intent, score] for intent, score in self.alternatives],
+        }
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    intent: str
+    kind: str  # "keyword", "hint" or "negative"
+    language: str
+    words: tuple[tuple[str, bool], ...]  # (word, is_prefix)
+    strength: int
+    required: frozenset[str] = frozenset()  # exact words after the first: a quick subset test
+
+
+@dataclass
+class _Evidence:
+    keywords: list[_Pattern] = field(default_factory=list)
+    hints: int = 0
+    negative: bool = False
+    example: float = 0.0
+    example_language: str = ""
+
+
+def _pattern_words(phrase: str) -> tuple[tuple[str, bool], ...]:
+    words: list[tuple[str, bool]] = []
+    for raw in phrase.split():
+        prefix = raw.endswith("*")
+        parts = normalize(raw.rstrip("*"))
+        for position, part in enumerate(parts):
+            words.append((part, prefix and position == len(parts) - 1))
+    return tuple(words)
+
+
+def _strength(group: str, words: tuple[tuple[str, bool], ...]) -> int:
+    """Score of a keyword: more meaningful words make a more specific keyword."""
+    meaningful = sum(1 for word, _ in words if word not in _FUNCTION_WORDS)
+    return _KEYWORD_SCORES[group][min(max(meaningful, 1), 3) - 1]
+
+
+class CompiledRules:
+    """Every rule file compiled into lookup tables; build once, share everywhere."""
+
+    def __init__(self, rules: tuple[IntentRule, ...]) -> None:
+        taxonomy_rank = {intent: rank for rank, intent in enumerate(TAXONOMY_IDS)}
+        self.rules = {rule.id: rule for rule in rules}
+        self.intent_order = sorted(self.rules, key=lambda i: taxonomy_rank.get(i, 999))
+        self.group = {rule.id: rule.group for rule in rules}
+        self.whole_message: dict[str, tuple[str, str]] = {}
+        self.exit_words: dict[str, str] = {}  # keyword -> language
+        self.exit_phrases: list[tuple[tuple[str, ...], str]] = []
+        self.first_exact: dict[str, list[_Pattern]] = defaultdict(list)
+        self.first_prefix: dict[str, list[_Pattern]] = defaultdict(list)
+        vocabulary: set[str] = set(ENGLISH_WORDS | SPANISH_WORDS | _AMBIGUOUS_WORDS)
+        rule_words: set[str] = set(vocabulary)  # words of keywords, never of examples
+        stems: set[str] = set()
+        words_by_language: dict[str, set[str]] = {"en": set(), "es": set()}
+
+        for rule in rules:
+            for language, phrases in rule.whole_message.items():
+                for phrase in phrases:
+                    words = tuple(normalize(phrase))
+                    key = " ".join(words)
+                    said_in = language
+                    if key in self.whole_message and self.whole_message[key][1] != language:
+                        said_in = "en"  # in both lists ("menu"): the default language
+                    self.whole_message[key] = (rule.id, said_in)
+                    vocabulary.update(words)
+                    rule_words.update(words)
+                    words_by_language[language].update(words)
+                    if rule.id == "exit":
+                        if len(words) == 1 and len(words[0]) >= EXIT_MIN_LETTERS:
+                            self.exit_words[words[0]] = language
+                        elif len(words) == 2:
+                            self.exit_phrases.append((words, language))
+            for language, block in rule.languages.items():
+                for kind, phrases in (("keyword", block.keywords), ("hint", block.hints),
+                                      ("negative", block.negatives)):
+                    for phrase in phrases:
+                        words = _pattern_words(phrase)
+                        if not words:
+                            continue
+                        if rule.id not in _NOT_SCORED:
+                            required = frozenset(w for w, prefix in words[1:] if not prefix)
+                            pattern = _Pattern(rule.id, kind, language, words,
+                                               _strength(rule.group, words), required)
+                            first, is_prefix = words[0]
+                            index = self.first_prefix if is_prefix else self.first_exact
+                            index[first].append(pattern)
+                        for word, prefix in words:
+                            (stems if prefix else vocabulary).add(word)
+                            rule_words.add(word)
+                            if rule.id != "location":
+                                words_by_language[language].add(word)
+                for example in block.examples:
+                    words = normalize(example)
+                    vocabulary.update(words)
+                    if rule.id != "location":  # place names say nothing about the language
+                        words_by_language[language].update(words)
+
+        self.exit_choices = tuple(self.exit_words)
+        self.vocabulary = frozenset(vocabulary)
+        self.stems = frozenset(stems)
+        self.stem_lengths = tuple(sorted({len(stem) for stem in stems}))
+        self.language_of_word = self._language_markers(words_by_language)
+        self._words_by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(self.vocabulary):
+            if len(word) >= 4 and not word.isdigit():
+                self._words_by_initial[word[0]].append(word)
+        self._stems_by_initial: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for stem in sorted(self.stems):
+            if len(stem) >= 5:
+                self._stems_by_initial[(stem[0], len(stem))].append(stem)
+        # Memos per word (bounded): words recur across messages, messages do not.
+        self.correct = lru_cache(maxsize=50_000)(self._correct)
+        self.resolve_word = lru_cache(maxsize=50_000)(self._resolve_word)
+        self.patterns_starting_with = lru_cache(maxsize=50_000)(self._patterns_starting_with)
+
+        # Examples: content words (after correction) as precomputed choices.
+        self.example_intent: list[tuple[str, str]] = []
+        self.example_choice: list[str] = []
+        self.example_words: list[frozenset[str]] = []
+        self.example_index: dict[str, list[int]] = defaultdict(list)
+        for rule in rules:
+            if rule.id in _NOT_SCORED:
+                continue
+            for language, block in rule.languages.items():
+                for example in block.examples:
+                    content = self.content_words(self.resolve_words(normalize(example)))
+                    if len(set(content)) < EXAMPLE_MIN_WORDS:
+                        continue  # two words are a keyword's job, not an example's
+                    number = len(self.example_choice)
+                    self.example_intent.append((rule.id, language))
+                    self.example_choice.append(" ".join(sorted(set(content))))
+                    self.example_words.append(frozenset(content))
+                    # Looked up by meaningful words only: "he", "me" would fetch half of them.
+                    for word in set(content) - _FUNCTION_WORDS:
+                        self.example_index[word].append(number)
+        location = self.rules.get("location")
+        framing: set[str] = set()
+        if location:
+            for block in location.languages.values():
+                for phrase in (*block.keywords, *block.hints):
+                    framing.update(fold(phrase.replace("*", "")).split())
+                    framing.update(normalize(phrase.replace("*", "")))
+        self.places = PlaceFinder(frozenset(rule_words), framing)
+
+    @staticmethod
+    def _language_markers(words_by_language: dict[str, set[str]]) -> dict[str, str]:
+        english = (words_by_language["en"] | ENGLISH_WORDS) - _AMBIGUOUS_WORDS
+        spanish = (words_by_language["es"] | SPANISH_WORDS) - _AMBIGUOUS_WORDS
+        markers = {word: "en" for word in english - spanish if not word.isdigit()}
+        markers.update({word: "es" for word in spanish - english if not word.isdigit()})
+        # Function words decide even when a rule borrowed them ("en espanol" in en rules).
+        markers.update(dict.fromkeys(ENGLISH_WORDS - _AMBIGUOUS_WORDS - SPANISH_WORDS, "en"))
+        markers.update(dict.fromkeys(SPANISH_WORDS - _AMBIGUOUS_WORDS - ENGLISH_WORDS, "es"))
+        return markers
+
+    # -- words -------------------------------------------------------------------------
+
+    def known(self, word: str) -> bool:
+        """Return True when `word` is a rule word or starts with a rule stem."""
+        if word in self.vocabulary or word.isdigit():
+            return True
+        return any(word[:length] in self.stems for length in self.stem_lengths
+                   if length <= len(word))
+
+    def clear_memos(self) -> None:
+        """Forget every per-word memo (the benchmark measures messages as if new)."""
+        self.correct.cache_clear()
+        self.resolve_word.cache_clear()
+        self.patterns_starting_with.cache_clear()
+
+    def _resolve_word(self, word: str) -> str:
+        """Return `word`, its form without repeated letters, or its spelling correction."""
+        if self.known(word):
+            return word
+        for form in shorter_forms(word):
+            if self.known(form):
+                return form
+        return self.correct(word)
+
+    def resolve_words(self, words: list[str]) -> list[str]:
+        """Resolve every word (see resolve_word)."""
+        return [self.resolve_word(word) for word in words]
+
+    def _correct(self, word: str) -> str:
+        if word.isdigit() or len(word) < 3 or self._inflected(word):
+            return word
+        if len(word) <= 4:
+            return self._correct_short(word)
+        limit = 1 if len(word) <= 7 else 2
+        best: tuple[int, str] | None = None
+        found = process.extractOne(
+            word, self._words_by_initial.get(word[0], ()), scorer=OSA.distance,
+            score_cutoff=limit,
+        )
+        if found:
+            best = (found[1], found[0])
+        for length in self.stem_lengths:
+            if length < 5 or length > len(word):
+                continue
+            choices = self._stems_by_initial.get((word[0], length))
+            if not choices:
+                continue
+            found = process.extractOne(word[:length], choices, scorer=OSA.distance,
+                                       score_cutoff=1)
+            if found and (best is None or found[1] < best[0]):
+                best = (found[1], found[0] + word[length:])
+        return best[1] if best else word
+
+    def _inflected(self, word: str) -> bool:
+        """True for a known word with an ending ("knows", "quieren"): a real word, not a typo."""
+        for ending in _ENDINGS:
+            base = word[:-len(ending)]
+            if word.endswith(ending) and len(base) >= 3 and (
+                base in self.vocabulary or base + "e" in self.vocabulary
+            ):
+                return True
+        return False
+
+    def _correct_short(self, word: str) -> str:
+        """Short words: only a letter typed once instead of twice, or two letters swapped."""
+        for position in range(len(word)):
+            doubled = word[:position + 1] + word[position:]
+            if doubled in self.vocabulary:
+                return doubled  # "dor" -> "door", "kil" -> "kill"
+        for position in range(len(word) - 1):
+            swapped = (word[:position] + word[position + 1] + word[position]
+                       + word[position + 2:])
+            if swapped in self.vocabulary:
+                return swapped  # "hlep" -> "help"
+        return word
+
+    @staticmethod
+    def content_words(words: list[str]) -> list[str]:
+        """Return the words that carry meaning (function words dropped)."""
+        return [word for word in words if word not in _EXAMPLE_STOPWORDS]
+
+    # -- exit --------------------------------------------------------------------------
+
+    def exit_language(self, words: list[str]) -> str | None:
+        """Return the language of an exit message, or None when `words` is not exit.
+
+        `words` are the message's words as typed (folded: no case, accents, punctuation).
+        """
+        if not words or len(words) > 2:
+            return None
+        entry = self.whole_message.get(" ".join(cut_long_runs(word) for word in words))
+        if entry and entry[0] == "exit":
+            return entry[1]
+        exit_like = [self._exit_word(word) for word in words]
+        if all(exit_like):
+            return exit_like[0]
+        if len(words) == 2:
+            # "exit pls" is "exit please": one-word shorthand only ("pls", "plz", "xfa" is two).
+            words = [_ONE_WORD_SHORTHAND.get(word, word) for word in words]
+            for exit_word, other in (words, words[::-1]):
+                if other in EXIT_COMPANIONS:
+                    language = self._exit_word(exit_word)
+                    if language:
+                        return language
+            for phrase, language in self.exit_phrases:
+                if all(self._same_within_one_edit(word, wanted)
+                       for word, wanted in zip(words, phrase, strict=True)):
+                    return language
+        return None
+
+    def _exit_word(self, word: str) -> str | None:
+        # As typed, then with repeated letters cut ("borrrr" is one edit from "borrar").
+        for candidate in dict.fromkeys((word, cut_long_runs(word), *shorter_forms(word))):
+            if candidate in self.exit_words:
+                return self.exit_words[candidate]
+            found = process.extractOne(candidate, self.exit_choices, scorer=OSA.distance,
+                                       score_cutoff=1)
+            if found:
+                return self.exit_words[found[0]]
+        return None
+
+    @staticmethod
+    def _same_within_one_edit(word: str, wanted: str) -> bool:
+        if word == wanted:
+            return True
+        if len(wanted) < EXIT_MIN_LETTERS:
+            return False
+        return any(OSA.distance(form, wanted) <= 1 for form in (word, *shorter_forms(word)))
+
+    # -- keywords ----------------------------------------------------------------------
+
+    def matched_patterns(self, words: list[str]) -> list[_Pattern]:
+        """Return every keyword, hint and negative pattern found in `words`."""
+        found: list[_Pattern] = []
+        present = set(words)
+        for start, word in enumerate(words):
+            for pattern in self.patterns_starting_with(word):
+                if len(pattern.words) == 1:
+                    found.append(pattern)
+                elif pattern.required <= present and self._rest_matches(
+                    pattern.words, words, start
+                ):
+                    found.append(pattern)
+        return found
+
+    def _patterns_starting_with(self, word: str) -> tuple[_Pattern, ...]:
+        candidates = list(self.first_exact.get(word, ()))
+        for length in self.stem_lengths:
+            if length > len(word):
+                break
+            candidates.extend(self.first_prefix.get(word[:length], ()))
+        return tuple(candidates)
+
+    @staticmethod
+    def _rest_matches(pattern: tuple[tuple[str, bool], ...], words: list[str],
+                      start: int) -> bool:
+        position = start
+        for wanted, prefix in pattern[1:]:
+            for candidate in (position + 1, position + 2):
+                if candidate >= len(words):
+                    return False
+                word = words[candidate]
+                if word == wanted or (prefix and word.startswith(wanted)):
+                    position = candidate
+                    break
+            else:
+                return False
+        return True
+
+    def best_examples(self, words: list[str]) -> dict[str, tuple[float, str]]:
+        """Return intent -> (best example similarity, its language) for similar examples."""
+        content = self.content_words(words)
+        numbers: set[int] = set()
+        for word in content:
+            numbers.update(self.example_index.get(word, ()))
+        if not numbers:
+            return {}
+        choices = {number: self.example_choice[number] for number in numbers}
+        query = " ".join(sorted(set(content)))
+        best: dict[str, tuple[float, str]] = {}
+        present = set(content)
+        for _, score, number in process.extract(
+            query, choices, scorer=fuzz.token_set_ratio, processor=None,
+            score_cutoff=EXAMPLE_CUTOFF, limit=None,
+        ):
+            # token_set_ratio is also high when the MESSAGE is mostly inside the example;
+            # count it only when most of the EXAMPLE is inside the message.
+            example_words = self.example_words[number]
+            if len(example_words & present) < EXAMPLE_COVERAGE * len(example_words):
+                continue
+            intent, language = self.example_intent[number]
+            if score > best.get(intent, (0.0, ""))[0]:
+                best[intent] = (score, language)
+        return best
+
+    # -- classify ----------------------------------------------------------------------
+
+    def classify(self, text: str) -> Classification:
+        """Classify one message (see the module docstring for the order)."""
+        folded = fold(text)
+        words = normalize_folded(folded)
+        exit_language = self.exit_language(folded.split())
+        resolved = self.resolve_words(words)
+        evidence = self._evidence(resolved)
+        scores = self._scores(evidence)
+        language = self._language(text, resolved, evidence, exit_language)
+
+        # Exit and whole-message controls name no place: no place search for them.
+        if exit_language is not None:
+            exact = " ".join(folded.split()) in self.whole_message
+            return self._result("exit", 100 if exact else 95, language, {}, scores)
+        whole = self.whole_message.get(" ".join(words))
+        if whole is None or whole[0] == "exit":
+            # "menu por favor", never "stop please": carriers act on the exact word only.
+            whole = self.whole_message.get(" ".join(_without_courtesy(words)))
+            if whole and whole[0] in _NOT_SCORED:
+                whole = None
+        if whole and whole[0] != "exit":
+            return self._result(whole[0], 100, language, {}, scores)
+        entities, only_place = self.places.find(text, words)
+        fuzzy_whole = self.whole_message.get(" ".join(resolved))
+        if fuzzy_whole and fuzzy_whole[0] not in _NOT_SCORED:
+            scores[fuzzy_whole[0]] = max(scores.get(fuzzy_whole[0], 0), _FUZZY_WHOLE_MESSAGE)
+        if only_place and "location" in self.rules:
+            scores["location"] = max(scores.get("location", 0), _LOCATION_SCORE)
+        if not words:
+            return self._result("unknown", 100, language, entities, scores)
+
+        safety = [intent for intent in self.intent_order
+                  if self.group[intent] == "safety" and scores.get(intent, 0) >= SAFETY_FLOOR]
+        if safety:
+            chosen = max(safety, key=lambda intent: scores[intent])
+            return self._result(chosen, scores[chosen], language, entities, scores)
+        ranked = self._ranked(scores)
+        if not ranked or ranked[0][1] < UNKNOWN_BELOW:
+            best = ranked[0][1] if ranked else 0
+            return self._result("unknown", 100 - best, language, entities, scores)
+        chosen, score = ranked[0]
+        return self._result(chosen, score, language, entities, scores)
+
+    def explain(self, text: str) -> dict:
+        """Return why `text` was classified as it was: words, matches and scores."""
+        words = normalize(text)
+        resolved = self.resolve_words(words)
+        matches: dict[str, list[str]] = defaultdict(list)
+        for pattern in self.matched_patterns(resolved):
+            phrase = " ".join(word + ("*" if prefix else "") for word, prefix in pattern.words)
+            matches[pattern.intent].append(f"{pattern.kind} ({pattern.language}): {phrase}")
+        for intent, (score, language) in self.best_examples(resolved).items():
+            matches[intent].append(f"example ({language}): similarity {score:.0f}")
+        return {
+            "words": words,
+            "corrected": [f"{a} -> {b}" for a, b in zip(words, resolved, strict=True) if a != b],
+            "matches": dict(matches),
+            "scores": dict(self._ranked(self._scores(self._evidence(resolved)))),
+        }
+
+    def _evidence(self, words: list[str]) -> dict[str, _Evidence]:
+        evidence: dict[str, _Evidence] = defaultdict(_Evidence)
+        for pattern in self.matched_patterns(words):
+            entry = evidence[pattern.intent]
+            if pattern.kind == "keyword":
+                entry.keywords.append(pattern)
+            elif pattern.kind == "hint":
+                entry.hints += 1
+            else:
+                entry.negative = True
+        for intent, (score, language) in self.best_examples(words).items():
+            evidence[intent].example = score
+            evidence[intent].example_language = language
+        return evidence
+
+    @staticmethod
+    def _scores(evidence: dict[str, _Evidence]) -> dict[str, int]:
+        scores: dict[str, int] = {}
+        for intent, entry in evidence.items():
+            keyword = 0.0
+            if entry.keywords:
+                strengths = sorted({p.strength for p in entry.keywords}, reverse=True)
+                distinct = len({p.words for p in entry.keywords})
+                extra = min(_EXTRA_KEYWORD * (distinct - 1), _EXTRA_KEYWORD_MAX)
+                keyword = strengths[0] + extra
+            example = entry.example * _EXAMPLE_WEIGHT
+            score = max(keyword, example)
+            if keyword and example:
+                score += 3
+            if score:
+                score += min(_HINT_WITH_KEYWORD * entry.hints, _HINT_WITH_KEYWORD_MAX)
+            else:
+                score = min(_HINT_ALONE * entry.hints, _HINT_ALONE_MAX)
+            if entry.negative:
+                score -= NEGATIVE_PENALTY
+            scores[intent] = max(0, min(100, round(score)))
+        return scores
+
+    def _ranked(self, scores: dict[str, int]) -> list[tuple[str, int]]:
+        order = {intent: rank for rank, intent in enumerate(self.intent_order)}
+        return sorted(
+            ((intent, score) for intent, score in scores.items()
+             if score > 0 and intent != "unknown"),
+            key=lambda item: (-item[1], _GROUP_RANK.get(self.group.get(item[0], ""), 9),
+                              order.get(item[0], 999)),
+        )
+
+    def _language(self, text: str, words: list[str], evidence: dict[str, _Evidence],
+                  exit_language: str | None) -> str:
+        votes = {"en": 0, "es": 0}
+        for word in words:
+            language = self.language_of_word.get(word)
+            if language:
+                votes[language] += 1
+        if has_spanish_marks(text):
+            votes["es"] += 2
+        if votes["es"] != votes["en"]:
+            return "es" if votes["es"] > votes["en"] else "en"
+        if exit_language:
+            return exit_language
+        whole = self.whole_message.get(" ".join(words))
+        if whole:
+            return whole[1]
+        for entry in evidence.values():
+            for pattern in entry.keywords:
+                votes[pattern.language] += 1
+            if entry.example_language:
+                votes[entry.example_language] += 1
+        return "es" if votes["es"] > votes["en"] else "en"
+
+    def _result(self, intent: str, score: int, language: str, entities: dict[str, str],
+                scores: dict[str, int]) -> Classification:
+        alternatives = [(other, value) for other, value in self._ranked(scores)
+                        if other != intent][:ALTERNATIVES]
+        if len(alternatives) < ALTERNATIVES:
+            # Always three runner-ups for the console; unmatched intents score 0.
+            taken = {intent, "unknown", *(other for other, _ in alternatives)}
+            for other in self.intent_order:
+                if len(alternatives) >= ALTERNATIVES:
+                    break
+                if other not in taken and self.group[other] != "control":
+                    alternatives.append((other, 0))
+        return Classification(intent, int(score), language, entities, alternatives)
+
+
+def _without_courtesy(words: list[str]) -> list[str]:
+    """Drop 'please', 'por favor', 'now'... around a control word ("menu por favor")."""
+    start, end = 0, len(words)
+    while start < end and words[start] in _COURTESY:
+        start += 1
+    while end > start and words[end - 1] in _COURTESY:
+        end -= 1
+    if end - start >= 2 and words[end - 2:end] == ["por", "favor"]:
+        end -= 2
+    return words[start:end]
+
+
+@lru_cache(maxsize=4)
+def compiled_rules(directory: Path | str = RULES_DIRECTORY) -> CompiledRules:
+    """Return the compiled rules of `directory` (compiled once, then shared)."""
+    return CompiledRules(load_rules(directory))
+

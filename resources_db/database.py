@@ -1,0 +1,109 @@
+"""Engines, sessions and migrations, for SQLite and PostgreSQL alike.
+
+The session's lifetime belongs to the caller (a request, a CLI command, a test):
+functions that query take a Session and never open one of their own.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def normalize_url(url: str) -> str:
+    """Return `url` with psycopg 3 as the PostgreSQL driver (Heroku-style URLs included)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine tuned for a webhook: short connect timeouts, pre-ping, WAL on SQLite."""
+    url = normalize_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # A survivor is waiting: fail fast when the database is away instead of hanging
+    # past Twilio's 15 s, so degraded replies still go out.
+    kwargs.setdefault("connect_args", {"connect_timeout": 3})
+    kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 5)
+        kwargs.setdefault("max_overflow", 5)
+        kwargs.setdefault("pool_timeout", 5)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Turn on foreign keys, WAL (readers never block the writer) and a busy timeout."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory whose objects stay readable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    """Return an Alembic config pointing at Harbor's migrations and the given database."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser treats % as interpolation; URLs may contain it (encoded passwords).
+    config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Create or upgrade the database schema to `revision`."""
+    command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def scratch_database(server_url: str | None, prefix: str = "harbor_scratch"):
+    """Yield the URL of a new, migrated database, dropped afterwards.
+
+    PostgreSQL: a database of its own on `server_url`'s server (several people and CI
+    share one server). None: a SQLite file in a temporary directory.
+    """
+    if server_url is None:
+        with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as folder:
+            url = f"sqlite:///{Path(folder) / 'scratch.sqlite3'}"
+            upgrade_database(url)
+            yield url
+        return
+    server_url = normalize_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade_database(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

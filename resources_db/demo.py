@@ -1,0 +1,45 @@
+"""Demo listings: 180-odd fictional local listings plus the real national hotlines.
+
+`resources_db/data/demo_listings.csv` holds them in the import format. Local listings are
+invented (names marked "(fictional)" in the organization column, descriptions starting
+"Fictional demo listing.", phone numbers in the reserved 555-01xx range) in four regions:
+Cedar Rapids IA, Louisville KY, Jacksonville FL and St. Louis MO, each with every
+category, outer towns 25 to 75 miles away (for the distance bands), stale and inactive
+examples, and Spanish-speaking, confidential and non-confidential services. State-wide
+lines for IA, KY, FL and MO are fictional too. The national lines are real, with their
+real numbers and hours.
+
+`load_demo_listings` is idempotent: it goes through the ordinary import plan, so a second
+run finds every listing unchanged and writes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from .listings_csv import ImportPlan, apply_import, plan_import, read_listings_csv
+
+DEMO_LISTINGS_CSV = Path(__file__).parent / "data" / "demo_listings.csv"
+DEMO_REGIONS = {
+    "Cedar Rapids, IA": "52401",
+    "Louisville, KY": "40202",
+    "Jacksonville, FL": "32202",
+    "St. Louis, MO": "63101",
+}
+
+
+class DemoDataError(RuntimeError):
+    """The shipped demo file does not validate (a bug in the file, never in user input)."""
+
+
+def load_demo_listings(session: Session, actor: str = "demo") -> ImportPlan:
+    """Add or refresh the demo listings in the session's transaction; return the plan."""
+    parsed = read_listings_csv(DEMO_LISTINGS_CSV)
+    if not parsed.ok:
+        problems = "; ".join(str(error) for error in parsed.errors[:5])
+        raise DemoDataError(f"{DEMO_LISTINGS_CSV.name} is invalid: {problems}")
+    plan = plan_import(session, parsed.records)
+    apply_import(session, plan, actor=actor, source="demo")
+    return plan

@@ -1,0 +1,315 @@
+"""Find the listings to offer someone: safe, near, and in the order the issue asks for.
+
+`search(session, category, place, ...)` answers in three tiers, never with an inactive
+listing:
+
+1. Local: listings whose area covers the place. A listing with no service area covers
+   the area around its location; it counts when it lies within 25 miles of the place, and
+   the radius widens to 50 and then 100 miles until there are at least 3 local listings.
+   A listing whose service area names the place's county or ZIP covers it whatever the
+   distance (a county-wide mobile advocate has no useful distance); one whose area names
+   other counties or ZIPs never covers it, however close it is.
+2. State-wide listings for the place's state (`service_area` `state:XX`).
+3. National listings.
+
+Bands and order. The local tier is split into distance bands (0-25, 25-50, 50-100 miles;
+area matches go in the first); the state-wide and national tiers are one band each.
+Within a band: listings verified in the last 12 months come before stale or never
+verified ones; then those that speak the person's language or serve the population asked
+for (each match counts); then nearest first; then by name, so equal rows keep a stable
+order across pages.
+
+Speed. Nothing here scans every listing. The local tier reads `listing_category` through
+its (category, scope, latitude, longitude) index with a bounding box of the current radius, and
+the county/ZIP matches through `listing_area`'s key index; the state and national tiers
+read the (category, scope, state) index. Only the page asked for is read in full. See
+docs/BENCHMARKS.md (`harbor bench search`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from math import cos, inf, radians
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import geography
+from .geography import Place
+from .listing_rules import county_area_key, split_list, stale_before
+from .models import Listing, ListingArea, ListingCategory
+from .opening_hours import is_open_now
+from .vocabulary import CATEGORIES
+
+RADII_MILES: tuple[int, ...] = (25, 50, 100)
+ENOUGH_LOCAL = 3
+_MILES_PER_DEGREE_LATITUDE = 69.0
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One listing to offer, with what the reply needs to say about it."""
+
+    listing_id: str
+    name: str
+    organization: str
+    phone: str
+    sms: str
+    website: str
+    address: str
+    city: str
+    state: str
+    zip: str
+    distance_miles: float | None  # None when either side has no location
+    open_now: bool | None  # None when hours unknown; in the listing's own time zone
+    hours: str
+    confidential: bool
+    scope: str  # local, state, national
+    languages: tuple[str, ...]
+    populations: tuple[str, ...]
+    categories: tuple[str, ...]
+    verified_at: date | None
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A page of hits and what the whole answer holds."""
+
+    hits: tuple[SearchHit, ...]  # this page (limit/offset applied)
+    local_total: int  # local listings found for the place (0 = nothing local: an unmet need)
+    radius_miles: int | None  # 25, 50 or 100: the band the local results came from
+    total: int  # all results available (local + state + national)
+    offset: int = 0
+
+    @property
+    def has_more(self) -> bool:
+        """Return True when a later page has more hits."""
+        return self.offset + len(self.hits) < self.total
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    listing_id: str
+    sort_key: tuple
+    distance: float | None
+    open_now: bool | None
+
+
+_CANDIDATE_COLUMNS = (
+    Listing.id,
+    Listing.name,
+    Listing.search_latitude,
+    Listing.search_longitude,
+    Listing.service_area,
+    Listing.languages,
+    Listing.populations,
+    Listing.verified_at,
+    Listing.hours,
+    Listing.timezone,
+)
+
+
+def _box(latitude: float, longitude: float, miles: float) -> tuple[float, float, float, float]:
+    """Return (south, north, west, east) of a box that holds every point within `miles`."""
+    d_lat = miles / _MILES_PER_DEGREE_LATITUDE
+    # Longitude degrees shrink with latitude; use the box's edge nearest the pole.
+    edge = min(89.0, abs(latitude) + d_lat)
+    d_lon = miles / (_MILES_PER_DEGREE_LATITUDE * max(cos(radians(edge)), 0.01))
+    return latitude - d_lat, latitude + d_lat, longitude - d_lon, longitude + d_lon
+
+
+def _area_keys(place: Place) -> list[str]:
+    """Return the listing_area keys that cover this place: its county and ZIP(s)."""
+    counties = {place.county} if place.county else set()
+    zips = {place.zip} if place.zip else set()
+    if place.kind == "city" and place.city:
+        # A city may straddle counties (St. Louis city and St. Louis County).
+        counties |= geography.counties_of_city(place.city, place.state)
+        zips |= geography.zips_of_city(place.city, place.state)
+    if not place.state:
+        return []
+    keys = {county_area_key(county, place.state) for county in counties}
+    keys |= {f"zip:{zip_code}" for zip_code in zips}
+    return sorted(keys)
+
+
+class _Ranker:
+    """Turns candidate rows into sortable candidates for one search."""
+
+    def __init__(self, place: Place, language: str | None, population: str | None,
+                 open_now: bool | None, now: datetime) -> None:
+        self.place = place
+        self.language = (language or "").lower()
+        self.population = population or ""
+        self.open_filter = open_now
+        self.now = now
+        self.fresh_from = stale_before(now.date())
+
+    def distance(self, row) -> float | None:
+        if row.search_latitude is None or self.place.latitude is None:
+            return None
+        return geography.distance_miles(
+            self.place.latitude, self.place.longitude, row.search_latitude, row.search_longitude
+        )
+
+    def candidate(self, row, band: int, distance: float | None) -> _Candidate | None:
+        """Return the candidate, or None when the open-now filter drops it."""
+        open_now = is_open_now(row.hours, row.timezone, self.now)
+        if self.open_filter is not None and open_now is not self.open_filter:
+            return None
+        stale = row.verified_at is None or row.verified_at < self.fresh_from
+        matches = 0
+        if self.language and self.language in split_list(row.languages):
+            matches += 1
+        if self.population and self.population in split_list(row.populations):
+            matches += 1
+        key = (band, stale, -matches, inf if distance is None else distance, row.name, row.id)
+        return _Candidate(row.id, key, distance, open_now)
+
+
+def _local_candidates(session: Session, category: str, place: Place,
+                      ranker: _Ranker) -> tuple[list[_Candidate], int | None]:
+    """Return the local tier, ranked, and the radius it was gathered within."""
+    found: dict[str, _Candidate] = {}
+    keys = _area_keys(place)
+    if keys:
+        rows = session.execute(
+            select(*_CANDIDATE_COLUMNS)
+            .join(ListingArea, ListingArea.listing_id == Listing.id)
+            .join(ListingCategory, ListingCategory.listing_id == Listing.id)
+            .where(ListingArea.area_key.in_(keys), ListingCategory.category == category,
+                   Listing.active.is_(True))
+        ).all()
+        for row in rows:
+            candidate = ranker.candidate(row, 0, ranker.distance(row))
+            if candidate is not None:
+                found[row.id] = candidate
+    if place.latitude is None or place.longitude is None:
+        return sorted(found.values(), key=lambda c: c.sort_key), None
+
+    around: dict[str, _Candidate] = {}
+    radius = RADII_MILES[-1]
+    for radius in RADII_MILES:
+        south, north, west, east = _box(place.latitude, place.longitude, radius)
+        rows = session.execute(
+            select(*_CANDIDATE_COLUMNS)
+            .join(ListingCategory, ListingCategory.listing_id == Listing.id)
+            .where(ListingCategory.category == category,
+                   ListingCategory.latitude.between(south, north),
+                   ListingCategory.longitude.between(west, east),
+                   ListingCategory.scope == "local",
+                   Listing.service_area == "",
+                   Listing.active.is_(True))
+        ).all()
+        around = {}
+        for row in rows:
+            if row.id in found:
+                continue
+            distance = ranker.distance(row)
+            if distance is None or distance > radius:
+                continue
+            band = next(index for index, limit in enumerate(RADII_MILES) if distance <= limit)
+            candidate = ranker.candidate(row, band, distance)
+            if candidate is not None:
+                around[row.id] = candidate
+        if len(found) + len(around) >= ENOUGH_LOCAL:
+            break
+    local = sorted([*found.values(), *around.values()], key=lambda c: c.sort_key)
+    if not local:
+        return [], None
+    # Report the smallest band that holds every local hit, not merely the widest searched.
+    farthest = max((c.distance or 0.0) for c in local)
+    band = next((limit for limit in RADII_MILES if farthest <= limit), radius)
+    return local, band
+
+
+def _tier_candidates(session: Session, category: str, scope: str, state: str | None,
+                     ranker: _Ranker, band: int) -> list[_Candidate]:
+    query = (
+        select(*_CANDIDATE_COLUMNS)
+        .join(ListingCategory, ListingCategory.listing_id == Listing.id)
+        .where(ListingCategory.category == category, ListingCategory.scope == scope,
+               Listing.active.is_(True))
+    )
+    if state is not None:
+        query = query.where(ListingCategory.state == state)
+    found = []
+    for row in session.execute(query).all():
+        candidate = ranker.candidate(row, band, ranker.distance(row))
+        if candidate is not None:
+            found.append(candidate)
+    return sorted(found, key=lambda c: c.sort_key)
+
+
+def _hit(listing: Listing, candidate: _Candidate) -> SearchHit:
+    return SearchHit(
+        listing_id=listing.id,
+        name=listing.name,
+        organization=listing.organization,
+        phone=listing.phone,
+        sms=listing.sms,
+        website=listing.website,
+        address=listing.address,
+        city=listing.city,
+        state=listing.state,
+        zip=listing.zip,
+        distance_miles=(round(candidate.distance, 1) if candidate.distance is not None
+                        else None),
+        open_now=candidate.open_now,
+        hours=listing.hours,
+        confidential=listing.confidential,
+        scope=listing.scope,
+        languages=tuple(split_list(listing.languages)),
+        populations=tuple(split_list(listing.populations)),
+        categories=tuple(split_list(listing.categories)),
+        verified_at=listing.verified_at,
+    )
+
+
+def search(
+    session: Session,
+    category: str,
+    place: Place,
+    language: str | None = None,
+    population: str | None = None,
+    open_now: bool | None = None,
+    limit: int = 3,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> SearchResults:
+    """Return the ranked listings of `category` for `place` (see the module docstring).
+
+    `open_now=True` keeps only listings open at `now` (False: only those known closed);
+    `now` defaults to the current time and is compared in each listing's own time zone.
+    """
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}")
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    ranker = _Ranker(place, language, population, open_now, now)
+
+    local, radius = _local_candidates(session, category, place, ranker)
+    statewide = (
+        _tier_candidates(session, category, "state", place.state, ranker, len(RADII_MILES))
+        if place.state else []
+    )
+    national = _tier_candidates(session, category, "national", None, ranker,
+                                len(RADII_MILES) + 1)
+    ordered = [*local, *statewide, *national]
+    page = ordered[offset : offset + limit] if limit > 0 else []
+
+    listings = {}
+    if page:
+        ids = [candidate.listing_id for candidate in page]
+        listings = {row.id: row for row in session.scalars(select(Listing).where(
+            Listing.id.in_(ids)))}
+    hits = tuple(_hit(listings[c.listing_id], c) for c in page if c.listing_id in listings)
+    return SearchResults(
+        hits=hits,
+        local_total=len(local),
+        radius_miles=radius,
+        total=len(ordered),
+        offset=offset,
+    )

@@ -1,0 +1,55 @@
+"""Anonymous weekly counters of what people ask for (privacy rule 4).
+
+`record_usage` adds one to the row of its dimensions (ISO week, channel, intent,
+category, language, county, state, search outcome) in a single upsert, so concurrent
+workers never lose a count and no row ever holds anything that points to a person.
+The SMS and web-chat turns call it; the advocate console never does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .models import UsageCount
+
+SEARCH_OUTCOMES = ("", "local", "not_local")
+CHANNELS = ("sms", "chat")
+_DIMENSIONS = ("week", "channel", "intent", "category", "language", "county", "state", "search")
+
+
+def week_of(when: datetime | date) -> date:
+    """Return the Monday of the ISO week that contains `when`."""
+    day = when.date() if isinstance(when, datetime) else when
+    return day - timedelta(days=day.weekday())
+
+
+def record_usage(session: Session, *, when: datetime, channel: str, intent: str,
+                 category: str = "", language: str = "", county: str = "", state: str = "",
+                 search: str = "") -> None:
+    """Add one to the UsageCount row of these dimensions (created at 1 when new)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"usage is counted for sms and chat only, not {channel!r}")
+    if search not in SEARCH_OUTCOMES:
+        raise ValueError(f"search must be one of {SEARCH_OUTCOMES}, not {search!r}")
+    values = {
+        "week": week_of(when),
+        "channel": channel,
+        "intent": intent[:40],
+        "category": (category or "")[:40],
+        "language": (language or "")[:8],
+        "county": (county or "")[:80],
+        "state": (state or "")[:2].upper(),
+        "search": search,
+        "count": 1,
+    }
+    table = UsageCount.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(_DIMENSIONS), set_={"count": table.c["count"] + 1}
+    )
+    session.execute(statement)

@@ -1,0 +1,179 @@
+"""Shared fixtures: an app on a fresh, migrated database (SQLite, or PostgreSQL when
+HARBOR_TEST_DATABASE_URL names a server), its client and CLI runner, and the rules
+that make a missing PostgreSQL or chromium fail in CI instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete
+
+from bot import create_app
+from resources_db.database import (
+    make_engine,
+    make_session_factory,
+    normalize_url,
+    scratch_database,
+    upgrade_database,
+)
+from resources_db.models import Base
+
+IN_CI = os.environ.get("CI") == "true"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CHROMIUM = "/usr/bin/chromium"
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "HARBOR_ENV": "testing",
+    "SECRET_KEY": "test-secret-key",
+    "HASH_KEY": "test-hash-key",
+    "TWILIO_AUTH_TOKEN": "test-twilio-token",
+    "PUBLIC_BASE_URL": "",
+    "WTF_CSRF_ENABLED": False,
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def missing(reason: str) -> None:
+    """Skip the test, or fail it in CI where nothing may be skipped for lack of a tool."""
+    if IN_CI:
+        pytest.fail(f"CI must run this test: {reason}")
+    pytest.skip(reason)
+
+
+def _server_reachable(url: str) -> bool:
+    engine = create_engine(normalize_url(url), connect_args={"connect_timeout": 2})
+    try:
+        with engine.connect():
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "not here"
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """A migrated, empty database for this test session."""
+    server = os.environ.get("HARBOR_TEST_DATABASE_URL")
+    if server:
+        # A database of its own per session: several people and CI share one server.
+        with scratch_database(server, prefix="harbor_test") as url:
+            yield url
+        return
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'harbor-test.sqlite3'}"
+    upgrade_database(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A migrated scratch PostgreSQL database, for tests that need PostgreSQL itself."""
+    server = os.environ.get("HARBOR_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    if not _server_reachable(server):
+        missing(f"no PostgreSQL server at {server}")
+    with scratch_database(server, prefix="harbor_test") as url:
+        yield url
+
+
+def _empty_all_tables(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+    engine.dispose()
+
+
+@pytest.fixture
+def app_config(database_url) -> dict:
+    """The config the `app` fixture is built with; override entries in a test module."""
+    return {**TEST_CONFIG, "DATABASE_URL": database_url}
+
+
+@pytest.fixture
+def app(app_config):
+    """A Harbor app on the session's database, emptied after each test."""
+    application = create_app(app_config)
+    yield application
+    application.extensions["harbor_database"].engine.dispose()
+    _empty_all_tables(app_config["DATABASE_URL"])
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app):
+    """A session on the app's database, for arranging and checking rows."""
+    session = app.extensions["harbor_database"].sessions()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def session_factory(database_url):
+    """A session factory on the session database without an app (pure data-layer tests)."""
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+    _empty_all_tables(database_url)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium for Playwright; never a downloaded browser."""
+    path = os.environ.get("HARBOR_CHROMIUM", CHROMIUM)
+    if not Path(path).exists() and not shutil.which(path):
+        missing(f"chromium not found at {path} (apt-get install chromium)")
+    return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that uses the database, so .ci/run can rerun them on PostgreSQL."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & {"app", "client", "runner", "db_session", "session_factory", "database_url"}:
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture
+def sign_in(app, client, db_session):
+    """Return `sign_in_as(role, email=None)`: signs `client` in as a staff account of `role`.
+
+    Creates the account when needed and puts it in the session directly, so it works with
+    CSRF on and never counts against the login rate limit. Returns the account's email.
+    """
+    from bot import accounts
+    from bot.auth import StaffUser
+
+    def sign_in_as(role: str, email: str | None = None) -> str:
+        email = email or f"{role}@example.org"
+        user = accounts.find_user(db_session, email) or accounts.create_user(
+            db_session, email, "test password 0123", role
+        )
+        db_session.commit()
+        with app.app_context():
+            session_id = StaffUser.from_account(user).get_id()
+        with client.session_transaction() as session:
+            session["_user_id"] = session_id
+            session["_fresh"] = True
+        return email
+
+    return sign_in_as
+
+
+def pytest_addoption(parser):
+    """--screenshots: the browser screenshot tests write docs/screenshots/ (make screenshots)."""
+    parser.addoption("--screenshots", action="store_true", default=False,
+                     help="save the browser screenshots under docs/screenshots/")
