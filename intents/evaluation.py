@@ -18,8 +18,12 @@ from pathlib import Path
 
 from .matcher import Classification
 
-# The shared evaluation set lives beside the repository: <repo>/../shared/eval/.
-DEV_SET = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "intents-dev.tsv"
+# The shared evaluation set lives beside the repository (<repo>/../shared/eval/), where the
+# team keeps it; a copy ships in the package so a clean clone (CI) and an installed Harbor
+# evaluate on the same rows. tests/test_intents.py checks the two are the same file.
+SHARED_DEV_SET = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "intents-dev.tsv"
+PACKAGED_DEV_SET = Path(__file__).resolve().parent / "data" / "intents-dev.tsv"
+DEV_SET = SHARED_DEV_SET if SHARED_DEV_SET.exists() else PACKAGED_DEV_SET
 
 
 @dataclass(frozen=True)

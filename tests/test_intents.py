@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import FrozenInstanceError
 
 import pytest
@@ -13,7 +12,13 @@ from rapidfuzz.distance import OSA
 
 import intents
 from intents import Classification, classify
-from intents.evaluation import DEV_SET, evaluate, read_evaluation_file
+from intents.evaluation import (
+    DEV_SET,
+    PACKAGED_DEV_SET,
+    SHARED_DEV_SET,
+    evaluate,
+    read_evaluation_file,
+)
 from intents.matcher import EXIT_MIN_LETTERS, compiled_rules
 from intents.normalization import normalize
 from intents.rules import TAXONOMY_IDS
@@ -21,11 +26,15 @@ from resources_db import geography
 
 
 def _dev_rows():
-    if not DEV_SET.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must have the shared dev set at {DEV_SET}")
-        pytest.skip(f"no shared dev set at {DEV_SET}")
     return read_evaluation_file(DEV_SET)
+
+
+def test_the_packaged_dev_set_is_the_shared_one():
+    """The copy in intents/data/ is what CI measures: it must not drift from ../shared."""
+    assert PACKAGED_DEV_SET.exists()
+    if not SHARED_DEV_SET.exists():
+        pytest.skip(f"no shared dev set at {SHARED_DEV_SET} (a clean clone): the copy is used")
+    assert PACKAGED_DEV_SET.read_bytes() == SHARED_DEV_SET.read_bytes()
 
 
 # -- the Classification contract ---------------------------------------------------------
