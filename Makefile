@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 screenshots: $(STAMP)
-	$(BIN)/pytest -q -m browser tests/browser/test_screenshots.py --screenshots
+	$(BIN)/pytest -q -p no:cacheprovider tests/browser/test_screenshots.py tests/browser/test_insights_browser.py --screenshots
 
 bench: $(STAMP)
 	$(BIN)/harbor bench all

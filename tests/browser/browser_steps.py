@@ -9,6 +9,8 @@ from playwright.sync_api import Page, expect
 
 ADVOCATE_EMAIL = "advocate@example.org"
 ADVOCATE_PASSWORD = "browser test password 2024"
+ADMIN_EMAIL = "admin@example.org"
+ADMIN_PASSWORD = "browser admin password 2024"
 # A test-only route on the live server where a page reports what it looked like.
 RECORD_PATH = "/test-only/record-moment"
 
@@ -35,14 +37,19 @@ def send(page: Page, text: str) -> list[str]:
     return shown[len(shown) - len(replies):] if replies else []
 
 
-def sign_in_to_console(page: Page, live_server) -> None:
-    """Sign in through the real form (CSRF on) and land on /console."""
-    page.goto(live_server.url + "/console")
+def sign_in(page: Page, live_server, path: str, email: str, password: str) -> None:
+    """Open `path`, sign in through the real form (CSRF on) and land back on `path`."""
+    page.goto(live_server.url + path)
     page.wait_for_url("**/login?next=*")
-    page.get_by_label("Email").fill(ADVOCATE_EMAIL)
-    page.get_by_label("Password").fill(ADVOCATE_PASSWORD)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server.url + "/console")
+    page.wait_for_url(live_server.url + path)
+
+
+def sign_in_to_console(page: Page, live_server) -> None:
+    """Sign in as the advocate and land on /console."""
+    sign_in(page, live_server, "/console", ADVOCATE_EMAIL, ADVOCATE_PASSWORD)
 
 
 def console_turn(page: Page, text: str, channel: str = "SMS") -> None:

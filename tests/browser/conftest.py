@@ -16,7 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from browser_steps import ADVOCATE_EMAIL, ADVOCATE_PASSWORD, RECORD_PATH
+from browser_steps import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ADVOCATE_EMAIL,
+    ADVOCATE_PASSWORD,
+    RECORD_PATH,
+)
 from flask import Flask, request
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -81,10 +87,11 @@ def _load_demo_listings(database_url: str) -> None:
         engine.dispose()
 
 
-def _add_advocate(app: Flask) -> None:
+def _add_staff(app: Flask) -> None:
     sessions = app.extensions["harbor_database"].sessions
     with sessions() as session:
         accounts.create_user(session, ADVOCATE_EMAIL, ADVOCATE_PASSWORD, "advocate")
+        accounts.create_user(session, ADMIN_EMAIL, ADMIN_PASSWORD, "admin")
         session.commit()
 
 
@@ -158,7 +165,7 @@ def live_server(chromium_path) -> Iterator[LiveServer]:
         app = create_app({**LIVE_CONFIG, "DATABASE_URL": database_url})
         moments: list[dict] = []
         _add_test_pages(app, moments)
-        _add_advocate(app)
+        _add_staff(app)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         url = f"http://127.0.0.1:{server.server_port}"
         app.config["QUICK_EXIT_URL"] = url + NEUTRAL_PATH

@@ -146,6 +146,9 @@ def test_the_skip_link_comes_first_and_leads_to_the_quick_exit(open_page, live_s
     expect(page.locator(".skip-link").first).to_be_in_viewport()
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "quick-exit"
+    # Then the page in reading order: the 911 line, the safety page, the message box.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "tel:911"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "safety-link"
     page.keyboard.press("Tab")

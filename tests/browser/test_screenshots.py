@@ -1,4 +1,4 @@
-"""Screenshots of /chat on a phone (English and Spanish) and of /console.
+"""Screenshots of /chat on a phone (English and Spanish), of /console and of /admin.
 
 `make screenshots` runs this with --screenshots and the PNGs land in docs/screenshots/
 (shown in the README); without the option they go to a temporary folder, so the
@@ -10,7 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_steps import console_turn, open_chat, png_size, send, sign_in_to_console
+from browser_steps import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    console_turn,
+    open_chat,
+    png_size,
+    send,
+    sign_in,
+    sign_in_to_console,
+)
 from playwright.sync_api import expect
 
 from bot.chat_page import INTERFACE_TEXT
@@ -64,3 +73,21 @@ def test_console(open_page, live_server, screenshot_path):
     assert png_size(path) == (DESKTOP["width"], DESKTOP["height"])
     page.locator("#console-reset").click()
     expect(page.locator(".turn")).to_have_count(0)
+
+
+def test_admin_listings(open_page, live_server, screenshot_path):
+    """The admin's listings table, then its stale filter: stale rows are marked in words."""
+    page = open_page(viewport=DESKTOP)
+    sign_in(page, live_server, "/admin", ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect(page.locator("#listing-count")).to_contain_text("listings")
+    expect(page.locator("table tbody tr").first).to_be_visible()
+    path = screenshot_path("admin-listings.png")
+    page.screenshot(path=str(path))
+    assert png_size(path) == (DESKTOP["width"], DESKTOP["height"])
+
+    page.get_by_label("Stale only").check()
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table tbody tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() == page.locator("table tbody tr.stale").count()
+    expect(page.locator("table tbody tr.stale .tag-stale").first).to_have_text("Stale")

@@ -1,20 +1,20 @@
 """/admin/insights in real chromium, after `seed-demo`: charts drawn, accessible, self-contained.
 
-The app is served on 127.0.0.1 from a thread; the page may ask nothing of any other
-origin and may log no error (a CSP violation is one). With --screenshots
-(`make screenshots`) the screenshot lands in docs/screenshots/insights.png for the
-README; without it, in a temporary folder.
+The app is served on 127.0.0.1 from a thread and opened in the browser tests' shared
+chromium; the page may ask nothing of any other origin and may log no error (a CSP
+violation is one). With --screenshots (`make screenshots`) the screenshot lands in
+docs/screenshots/insights.png for the README; without it, in a temporary folder.
 """
 
 from __future__ import annotations
 
 import random
-import struct
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from browser_steps import png_size
 from werkzeug.serving import make_server
 
 from bot import accounts
@@ -23,9 +23,7 @@ from resources_db.demo import load_demo_listings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 EMAIL = "advocate@example.org"
 PASSWORD = "insights browser test 2024"
 DESKTOP = {"width": 1280, "height": 900}
@@ -50,17 +48,6 @@ def seeded_server(app, db_session):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, headless=True,
-                                              args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -92,12 +79,6 @@ def open_insights(browser, origin: str, viewport: dict, problems: list[str]):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(origin + "/admin/insights")
     return page
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    header = path.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", header[16:24])
 
 
 def test_the_page_draws_every_chart_from_a_seeded_run(browser, seeded_server,
