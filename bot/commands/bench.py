@@ -38,9 +38,20 @@ def _emit(name: str, figures: dict, as_json: bool) -> None:
         click.echo(f"  {key:32} {value}")
 
 
-@click.group("bench")
-def bench_group() -> None:
-    """Benchmarks: classify, search, webhook (see docs/BENCHMARKS.md)."""
+@click.group("bench", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="with no subcommand: run every benchmark and print the figures as JSON")
+@click.option("--database-url", default=None,
+              help="with no subcommand: the database for search, import and webhook "
+                   "(default: scratch SQLite files)")
+@click.pass_context
+def bench_group(context: click.Context, as_json: bool, database_url: str | None) -> None:
+    """Benchmarks: classify, search, import, webhook (see docs/BENCHMARKS.md).
+
+    With no subcommand (or `all`), runs all four with their default sizes.
+    """
+    if context.invoked_subcommand is None:
+        context.invoke(bench_all, as_json=as_json, database_url=database_url)
 
 
 @bench_group.command("classify")
@@ -96,6 +107,34 @@ def bench_webhook(as_json: bool, database_url: str | None, connections: int,
         config=current_app.config,
     )
     _emit("webhook", figures, as_json)
+
+
+@bench_group.command("all")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as one JSON document")
+@click.option("--database-url", default=None, help="default: scratch SQLite files")
+@with_appcontext
+def bench_all(as_json: bool, database_url: str | None) -> None:
+    """Run classify, search, import and webhook one after the other."""
+    from bot.webhook_benchmark import run_webhook_benchmark
+    from intents.benchmark import run_classify_benchmark
+    from resources_db.benchmark import run_import_benchmark, run_search_benchmark
+
+    runs = {
+        "classify": lambda: run_classify_benchmark(dataset=None, rounds=20),
+        "search": lambda: run_search_benchmark(database_url=database_url, listings=100_000,
+                                               queries=2_000),
+        "import": lambda: run_import_benchmark(database_url=database_url, rows=100_000),
+        "webhook": lambda: run_webhook_benchmark(database_url=database_url, connections=8,
+                                                 seconds=10, config=current_app.config),
+    }
+    figures = {}
+    for name, run in runs.items():
+        figures[name] = run()
+        if not as_json:
+            _emit(name, figures[name], as_json=False)
+    if as_json:
+        click.echo(json.dumps({"machine": machine_description(), **figures}, indent=2,
+                              default=str))
 
 
 COMMANDS = [bench_group]

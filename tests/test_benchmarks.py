@@ -1,0 +1,52 @@
+"""`harbor bench search|import` on small sizes: the figures docs/BENCHMARKS.md quotes are
+real measurements of real work (every query answered, every row written), not numbers
+a broken benchmark could print. Speed itself is never asserted here: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from bot.commands.bench import bench_group
+
+pytestmark = pytest.mark.slow
+
+
+def _server_url() -> str | None:
+    """The PostgreSQL server of the database run (.ci/run), else None: scratch SQLite."""
+    return os.environ.get("HARBOR_TEST_DATABASE_URL")
+
+
+def _figures(runner, *arguments: str) -> dict:
+    result = runner.invoke(bench_group, [*arguments, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output[result.output.index("{"):])
+
+
+@pytest.mark.db
+def test_search_benchmark_times_real_searches_over_the_listings_it_loaded(runner):
+    arguments = ["search", "--listings", "400", "--queries", "40"]
+    if _server_url():
+        arguments += ["--database-url", _server_url()]
+    figures = _figures(runner, *arguments)
+    assert figures["benchmark"] == "search"
+    assert figures["listings"] == 400 and figures["queries"] == 40
+    assert 0 < figures["median_ms"] <= figures["p95_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+    # Searches found listings (400 spread over the country leave many places bare).
+    assert 0 < figures["mean_hits_per_page"] <= 3
+    assert 0 < figures["queries_with_local_results"] <= 40
+    assert figures["machine"]["cpus"] >= 1
+
+
+@pytest.mark.db
+def test_import_benchmark_writes_every_row_it_reads(runner):
+    arguments = ["import", "--rows", "300"]
+    if _server_url():
+        arguments += ["--database-url", _server_url()]
+    figures = _figures(runner, *arguments)
+    assert figures["rows"] == 300
+    assert figures["listings_written"] == 300
+    assert figures["seconds"] > 0 and figures["rows_per_second"] > 0
