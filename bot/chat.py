@@ -11,6 +11,10 @@ set. After exit the answer is `cleared: true` with an empty token.
     POST /chat/api/exit  {"token": str}  (JSON or text/plain, for navigator.sendBeacon)
       -> 204, everything linked to that conversation erased
 
+One message too many (per conversation token, per client address: see
+bot.extensions) gets 429 with the same keys and one short line in `replies`, which
+the page shows; exit, emergency and self_harm messages are always answered.
+
 Both routes are exempt from CSRF (no cookie, no ambient authority: the token in the
 body is the credential). Like /sms, the messages route never answers 500: a failure
 gets a 200 with the hotline.
@@ -37,7 +41,7 @@ from .conversation_service import (
     run_turn,
 )
 from .database import get_session
-from .extensions import csrf
+from .extensions import csrf, over_message_limits
 
 blueprint = Blueprint("chat", __name__)
 csrf.exempt(blueprint)
@@ -94,6 +98,15 @@ def messages():
     hint = body.get("language") if body.get("language") in replies.LANGUAGES else None
     config = current_app.config
     token = None
+    claimed = body.get("token")
+    if not isinstance(claimed, str) or not TOKEN_PATTERN.match(claimed):
+        claimed = None
+    try:
+        key = store.conversation_key(config["HASH_KEY"], "chat", claimed) if claimed else None
+        if over_message_limits(text, key):
+            return _too_many(text, claimed, hint)
+    except Exception as error:  # noqa: BLE001 - a limit check never costs the answer
+        logger.error("chat rate limit check failed: %s", type(error).__name__)
     try:
         session = get_session()
         try:
@@ -110,6 +123,17 @@ def messages():
     except Exception as error:  # noqa: BLE001 - the page must always get an answer
         logger.error("chat turn failed: %s", type(error).__name__)
         return _answer(degraded_result(text, "chat", config, hint), token)
+
+
+def _too_many(text: str, token: str | None, hint: str | None) -> Response:
+    """Answer 429 with the contract's keys and one short line the page shows."""
+    from intents import classify
+
+    language = hint or replies.language_or_default(classify(text).language)
+    response = jsonify(token=token or "", replies=[replies.say(language, "rate_limited")],
+                       cleared=False, language=language, error="too many messages")
+    response.status_code = 429
+    return response
 
 
 def _answer(result, token) -> Response:

@@ -1,23 +1,117 @@
-"""Flask extensions, created unbound and attached to each app in `init_app`."""
+"""Flask extensions, created unbound and attached to each app in `init_app`,
+and the message rate limits that POST /sms and POST /chat/api/messages share.
+
+Message limits: each inbound message counts once against its conversation
+(RATELIMIT_PER_CONVERSATION) and once against its client address
+(RATELIMIT_PER_ADDRESS), in flask-limiter's storage (RATELIMIT_STORAGE_URI: memory,
+or Redis so that every worker shares the counters). The counters are keyed by HMACs
+under HASH_KEY (not the database's conversation keys either), never by a phone
+number, token or IP address in clear. The channel
+views count a message only after its request is known to be genuine (the Twilio
+signature), so a forged request cannot use up someone else's allowance or learn
+whether they are writing. Messages that classify as exit, emergency or self_harm are
+never counted and never refused, and a storage failure lets the message through.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from limits import RateLimitItem, parse
+from limits.strategies import RateLimiter
+
+from .config import ConfigurationError
 
 csrf = CSRFProtect()
 # Staff sign-in; bot.auth sets the user loader and the login view.
 login_manager = LoginManager()
-# One Limiter for the app: storage comes from RATELIMIT_STORAGE_URI, and each area adds
-# its own limits with @limiter.limit(...). Behind a proxy, ProxyFix makes remote_addr real.
+# One Limiter for the app: flask-limiter reads its storage from the RATELIMIT_STORAGE_URI
+# config key (Harbor's setting of the same name), and each area adds its own limits
+# with @limiter.limit(...). Behind a proxy, ProxyFix makes remote_addr real.
 limiter = Limiter(key_func=get_remote_address)
+logger = logging.getLogger("harbor.rate_limits")
+
+# Always answered, however many messages came before.
+NEVER_LIMITED_INTENTS = frozenset({"exit", "emergency", "self_harm"})
+# A Redis that hangs must not hold a webhook past Twilio's 15 seconds.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+_KEY_NAMESPACE = "harbor-messages"
+
+
+@dataclass(frozen=True)
+class MessageLimits:
+    """One app's message limits and the flask-limiter strategy (and storage) they use."""
+
+    strategy: RateLimiter
+    per_conversation: RateLimitItem
+    per_address: RateLimitItem
+
+
+def _parse_limit(config: dict, name: str) -> RateLimitItem:
+    try:
+        return parse(str(config[name]))
+    except ValueError as error:
+        raise ConfigurationError(
+            f"{name} is not a rate limit like '30 per minute': {config[name]!r}"
+        ) from error
 
 
 def init_app(app: Flask) -> None:
     """Attach every extension to `app`."""
     csrf.init_app(app)
     login_manager.init_app(app)
+    if str(app.config.get("RATELIMIT_STORAGE_URI") or "").startswith(("redis", "rediss")):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", dict(REDIS_TIMEOUTS))
     limiter.init_app(app)
+    limits = None
+    if limiter.enabled:
+        # Kept per app: the module-level Limiter holds the storage of the last app built.
+        limits = MessageLimits(
+            strategy=limiter.limiter,
+            per_conversation=_parse_limit(app.config, "RATELIMIT_PER_CONVERSATION"),
+            per_address=_parse_limit(app.config, "RATELIMIT_PER_ADDRESS"),
+        )
+    app.extensions["harbor_message_limits"] = limits
+
+
+def _hmac(material: str) -> str:
+    hash_key = current_app.config["HASH_KEY"]
+    return hmac.new(hash_key.encode(), material.encode(), hashlib.sha256).hexdigest()
+
+
+def over_message_limits(text: str, conversation_key: str | None) -> bool:
+    """Count one inbound message; return True when it must be refused as one too many.
+
+    `conversation_key` is the conversation's HMAC key (None when the message starts a
+    new conversation and has none yet: then only the address limit applies).
+    """
+    limits: MessageLimits | None = current_app.extensions.get("harbor_message_limits")
+    if limits is None:
+        return False
+    from intents import classify
+
+    if classify(text or "").intent in NEVER_LIMITED_INTENTS:
+        return False
+    address = "address:" + _hmac("client-address:" + (get_remote_address() or ""))
+    checks = [(limits.per_address, address)]
+    if conversation_key:
+        # Derived again, so the limit store never holds the key the database uses.
+        checks.append((limits.per_conversation,
+                       "conversation:" + _hmac("rate-limit:" + conversation_key)))
+    try:
+        # Every check is hit (no short cut): a refused message still counts everywhere.
+        allowed = [limits.strategy.hit(item, _KEY_NAMESPACE, request.endpoint or "", key)
+                   for item, key in checks]
+    except Exception as error:  # noqa: BLE001 - a limit store outage must not cost an answer
+        logger.error("rate limit storage failed, message let through: %s",
+                     type(error).__name__)
+        return False
+    return not all(allowed)

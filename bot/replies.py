@@ -213,6 +213,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "degraded_emergency_tail": "Try again soon to find places near you.",
         "neutral_lead": "Harbor here. Your answer is below; send EXIT to clear this chat.",
+        "rate_limited": (
+            "Too many messages at once. Please wait a minute, then try again. In "
+            "danger now: call 911."
+        ),
     },
     "es": {
         "menu": (
@@ -369,6 +373,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "degraded_emergency_tail": "Intente pronto de nuevo para buscar lugares cerca.",
         "neutral_lead": (
             "Harbor aquí. Su respuesta está abajo; envíe SALIR para borrar este chat."
+        ),
+        "rate_limited": (
+            "Demasiados mensajes seguidos. Espere un minuto e intente de nuevo. En "
+            "peligro: llame al 911."
         ),
     },
 }

@@ -6,6 +6,10 @@
   nothing is processed. Only with HARBOR_ENV=development and no TWILIO_AUTH_TOKEN are
   unsigned requests accepted (a warning is logged once).
 - A retried MessageSid gets the replies of its first delivery and advances nothing.
+- Rate limits (per conversation key and per client address, see bot.extensions) are
+  counted only for signed requests. One message too many gets a 200 with one short
+  neutral line (an error status would make Twilio retry); exit, emergency and
+  self_harm messages are always answered.
 - Every reply is GSM-7 in at most three segments (the engine renders them so).
 - Never a 500: whatever fails, Twilio gets valid TwiML with the hotline in it.
 
@@ -20,10 +24,10 @@ from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import replies
+from . import conversation_store, replies
 from .conversation_service import commit_turn, degraded_result, run_turn
 from .database import get_session
-from .extensions import csrf
+from .extensions import csrf, over_message_limits
 from .sms_text import to_gsm7
 
 blueprint = Blueprint("sms", __name__)
@@ -103,6 +107,11 @@ def inbound_sms():
         if not sender:
             # Not a message from a person (a malformed or test request): say nothing.
             return twiml([])
+        key = conversation_store.conversation_key(config["HASH_KEY"], "sms", sender)
+        if over_message_limits(text, key):
+            from intents import classify
+
+            return twiml([replies.say(classify(text).language, "rate_limited")])
         session = get_session()
         result = run_turn(session, namespace="sms", key_material=sender, channel="sms",
                           text=text, config=config, message_id=message_id)

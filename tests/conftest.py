@@ -1,16 +1,18 @@
 """Shared fixtures: an app on a fresh, migrated database (SQLite, or PostgreSQL when
 HARBOR_TEST_DATABASE_URL names a server), its client and CLI runner, and the rules
-that make a missing PostgreSQL or chromium fail in CI instead of skipping.
+that make a missing PostgreSQL, Redis or chromium fail in CI instead of skipping.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, delete
+from twilio.request_validator import RequestValidator
 
 from bot import create_app
 from resources_db.database import (
@@ -24,6 +26,7 @@ from resources_db.models import Base
 
 IN_CI = os.environ.get("CI") == "true"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"  # a database number of its own
 CHROMIUM = "/usr/bin/chromium"
 
 TEST_CONFIG = {
@@ -35,6 +38,9 @@ TEST_CONFIG = {
     "PUBLIC_BASE_URL": "",
     "WTF_CSRF_ENABLED": False,
     "LOG_LEVEL": "WARNING",
+    # Far above what any test sends; tests/test_rate_limits.py sets small limits itself.
+    "RATELIMIT_PER_CONVERSATION": "10000 per minute",
+    "RATELIMIT_PER_ADDRESS": "10000 per minute",
 }
 
 
@@ -78,6 +84,22 @@ def postgres_url() -> str:
         missing(f"no PostgreSQL server at {server}")
     with scratch_database(server, prefix="harbor_test") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server's URL (HARBOR_TEST_REDIS_URL, else 127.0.0.1:6379, database 13)."""
+    import redis
+
+    url = os.environ.get("HARBOR_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    connection = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        connection.ping()
+    except redis.RedisError:
+        missing(f"no Redis server at {url}")
+    finally:
+        connection.close()
+    return url
 
 
 def _empty_all_tables(url: str) -> None:
@@ -128,6 +150,26 @@ def session_factory(database_url):
     yield make_session_factory(engine)
     engine.dispose()
     _empty_all_tables(database_url)
+
+
+@pytest.fixture
+def signed_sms(client, app_config):
+    """Return send(body, sender=..., address=..., **fields): POST /sms signed as Twilio signs.
+
+    `address` is the client address the app sees (REMOTE_ADDR); extra fields join the form.
+    """
+    message_ids = itertools.count(1)
+
+    def send(body, sender="+15551230001", address="127.0.0.1", **fields):
+        params = {"From": sender, "To": "+15550100000", "Body": body,
+                  "MessageSid": f"SMsigned{next(message_ids):026d}",
+                  "AccountSid": "ACtest", "NumMedia": "0", **fields}
+        signature = RequestValidator(app_config["TWILIO_AUTH_TOKEN"]).compute_signature(
+            "http://localhost/sms", params)
+        return client.post("/sms", data=params, headers={"X-Twilio-Signature": signature},
+                           environ_base={"REMOTE_ADDR": address})
+
+    return send
 
 
 @pytest.fixture(scope="session")

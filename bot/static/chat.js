@@ -314,7 +314,13 @@
       if (!response.ok) {
         var failure = new Error("HTTP " + response.status);
         failure.status = response.status;
-        throw failure;
+        if (response.status !== 429) { throw failure; }
+        // Too many messages: the server says so in one short line in `replies`.
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          var replies = data && Array.isArray(data.replies) ? data.replies : [];
+          failure.line = replies.length ? String(replies[0]) : "";
+          throw failure;
+        });
       }
       return response.json();
     }).then(function (data) {
@@ -324,7 +330,7 @@
       // Give the words back so nothing typed is lost.
       messages.removeChild(mine);
       if (!input.value) { input.value = value; }
-      showError(error.status === 429 ? text("too_many") : text("send_failed"));
+      showError(error.status === 429 ? (error.line || text("too_many")) : text("send_failed"));
     }).then(function () {
       pendingRequest = null;
       setBusy(false);
