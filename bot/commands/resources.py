@@ -14,6 +14,7 @@ import click
 from flask.cli import with_appcontext
 
 from bot.database import get_database
+from resources_db.hsds_import import HsdsImportError, load_taxonomy_map, read_hsds
 from resources_db.listing_rules import FieldError
 from resources_db.listings_csv import (
     ImportPlan,
@@ -108,7 +109,7 @@ def export_command(file: str, category: str | None, state: str | None,
 
 
 @resources_group.command("import-hsds")
-@click.argument("directory", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", metavar="DIR_OR_JSON", type=click.Path(exists=True, path_type=Path))
 @click.option("--skip-invalid", is_flag=True,
               help="import the usable records and list the skipped ones")
 @click.option("--dry-run", is_flag=True, help="check and report; write nothing")
@@ -116,14 +117,18 @@ def export_command(file: str, category: str | None, state: str | None,
               default=None, help="taxonomy mapping YAML (default: the one Harbor ships)")
 @click.option("--actor", default=None, help="name recorded in the audit log (default: cli:USER)")
 @with_appcontext
-def import_hsds_command(directory: Path, skip_invalid: bool, dry_run: bool,
+def import_hsds_command(path: Path, skip_invalid: bool, dry_run: bool,
                         mapping: Path | None, actor: str | None) -> None:
-    """Import an HSDS 3 tabular package (CSV + datapackage.json) or HSDS JSON files."""
-    from resources_db.hsds_import import load_taxonomy_map, read_hsds
-
-    result = read_hsds(directory, taxonomy_map=load_taxonomy_map(mapping))
-    for note in result.notes:
+    """Import an HSDS 3 tabular package (CSV + datapackage.json) or HSDS JSON file(s)."""
+    try:
+        result = read_hsds(path, taxonomy_map=load_taxonomy_map(mapping))
+    except HsdsImportError as exc:
+        click.echo(f"Import refused: nothing was written. {exc}", err=True)
+        sys.exit(1)
+    for note in result.notes[:_MAX_ERRORS_SHOWN]:
         click.echo(f"note: {note}", err=True)
+    if len(result.notes) > _MAX_ERRORS_SHOWN:
+        click.echo(f"note: ... and {len(result.notes) - _MAX_ERRORS_SHOWN} more", err=True)
     click.echo(f"{len(result.records) + len(result.rejected)} HSDS service record(s) found: "
                f"{len(result.records)} usable, {len(result.rejected)} unusable")
     for rejected in result.rejected:
