@@ -13,26 +13,21 @@ Requests are signed before the clock starts, so the client's own work is only HT
 from __future__ import annotations
 
 import http.client
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from twilio.request_validator import RequestValidator
 
 from resources_db.database import scratch_database
 
+from .gunicorn_server import GUNICORN_SETTINGS, free_port, serve_with_gunicorn
+
 BENCH_TOKEN = "bench-twilio-token"  # noqa: S105 - a throwaway token for a local benchmark
 # One script per simulated person: each turn is one webhook request.
 CONVERSATION_SCRIPT = ("hi", "I need a safe place to stay", "52404", "more", "thanks", "exit")
-GUNICORN_SETTINGS = ("--workers", "2", "--threads", "4", "--timeout", "10", "--keep-alive", "5")
 
 
 def bare_app():
@@ -46,41 +41,11 @@ def bare_app():
     def sms():
         return Response(body, mimetype="application/xml")
 
+    @app.get("/healthz")
+    def healthz():  # serve_with_gunicorn waits for this before the clock starts
+        return Response("ok", mimetype="text/plain")
+
     return app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def _gunicorn(app_spec: str, port: int, env: dict[str, str]):
-    command = [sys.executable, "-m", "gunicorn", app_spec, "--bind", f"127.0.0.1:{port}",
-               *GUNICORN_SETTINGS, "--log-level", "warning"]
-    process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not start within 30 s")
-        yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @dataclass(frozen=True)
@@ -179,7 +144,7 @@ def run_webhook_benchmark(database_url: str | None, connections: int, seconds: i
             session.commit()
         engine.dispose()
 
-        harbor_port, bare_port = _free_port(), _free_port()
+        harbor_port, bare_port = free_port(), free_port()
         env = {
             "DATABASE_URL": url,
             "HARBOR_ENV": "production",
@@ -195,10 +160,10 @@ def run_webhook_benchmark(database_url: str | None, connections: int, seconds: i
         people = max(2000, connections * seconds * 400)
         conversations = _signed_requests(env["PUBLIC_BASE_URL"], people)
 
-        with _gunicorn("bot.webhook_benchmark:bare_app()", bare_port, {}):
+        with serve_with_gunicorn("bot.webhook_benchmark:bare_app()", {}, port=bare_port):
             _drive(bare_port, conversations, connections, 1)  # warm-up
             bare = _drive(bare_port, conversations, connections, seconds)
-        with _gunicorn("bot:create_app()", harbor_port, env):
+        with serve_with_gunicorn("bot:create_app()", env, port=harbor_port):
             _drive(harbor_port, conversations[-200:], connections, 2)  # warm-up
             harbor = _drive(harbor_port, conversations[:-200], connections, seconds)
 
