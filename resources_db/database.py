@@ -16,6 +16,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -97,7 +98,9 @@ def scratch_database(server_url: str | None, prefix: str = "harbor_scratch"):
     server_url = normalize_url(server_url)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    # No pool: the admin connection is used twice, minutes apart, and a pooled one would
+    # be dead by the drop if the server restarted in between (the fault tests do that).
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
