@@ -1,0 +1,152 @@
+"""Harbor under a real gunicorn, and a client that talks to it the way Twilio and the chat page do.
+
+Used by the end-to-end tests (concurrency, database faults). The client opens a fresh
+loopback connection per request, signs SMS webhooks exactly as Twilio does, and hands
+back what came over the wire: the status, the parsed TwiML messages or chat JSON, and
+the time the answer took. Parsing failures are reported as answers that are not `valid`,
+never raised, so a test running many threads can collect them all and fail once.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import urllib.parse
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from twilio.request_validator import RequestValidator
+
+from bot.gunicorn_server import free_port, serve_with_gunicorn
+
+TWILIO_TOKEN = "gunicorn-test-twilio-token"  # noqa: S105 - a throwaway token for loopback tests
+HASH_KEY = "gunicorn-test-hash-key"
+HARBOR_NUMBER = "+15550100000"
+EXIT_REPLY = "OK. This chat is cleared."
+HOTLINE = "1-800-799-7233"
+
+
+def harbor_environment(database_url: str, port: int) -> dict[str, str]:
+    """Return the environment of a production-like Harbor on `database_url` at `port`."""
+    return {
+        "DATABASE_URL": database_url,
+        "HARBOR_ENV": "production",
+        "SECRET_KEY": "gunicorn-test-secret",
+        "HASH_KEY": HASH_KEY,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "EXIT_REPLY": EXIT_REPLY,
+        # These tests are one client address sending hundreds of messages a minute on
+        # purpose: the abuse limits would refuse them, and they are not what is tested.
+        "RATELIMIT_PER_CONVERSATION": "100000 per minute",
+        "RATELIMIT_PER_ADDRESS": "1000000 per minute",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def serve_harbor(database_url: str, *, workers: int, threads: int, log_level: str = "warning"):
+    """Run `bot:create_app()` under gunicorn on `database_url`; yield the GunicornServer."""
+    port = free_port()
+    # The Procfile's settings, with the worker count the test asks for.
+    settings = ("--workers", str(workers), "--threads", str(threads), "--timeout", "10",
+                "--graceful-timeout", "10", "--keep-alive", "5")
+    with serve_with_gunicorn("bot:create_app()", harbor_environment(database_url, port),
+                             settings=settings, port=port, log_level=log_level) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class SmsAnswer:
+    """What the webhook answered: status, content type, the <Message> texts, the time."""
+
+    status: int
+    content_type: str
+    messages: list[str]
+    valid: bool  # 200 and a TwiML <Response> document
+    seconds: float
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """What the chat API answered: status, the JSON body (empty when invalid), the time."""
+
+    status: int
+    body: dict = field(default_factory=dict)
+    valid: bool = False  # 200 and JSON with token, replies, cleared
+    seconds: float = 0.0
+    raw: str = ""
+
+    @property
+    def replies(self) -> list[str]:
+        """Return the replies, or [] when the answer was not valid."""
+        return list(self.body.get("replies") or [])
+
+
+class HarborClient:
+    """Send SMS webhooks, chat messages and health checks to one gunicorn over HTTP."""
+
+    def __init__(self, port: int, timeout: float = 30.0):
+        self.port = port
+        self.timeout = timeout
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._validator = RequestValidator(TWILIO_TOKEN)
+
+    def _request(self, method: str, path: str, body: bytes | None,
+                 headers: dict[str, str]) -> tuple[int, str, str, float]:
+        # A fresh connection per request: a keep-alive socket the server closed while a
+        # thread was busy checking the database would otherwise fail a request that was
+        # never sent, and a POST must not be blindly resent.
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        started = time.perf_counter()
+        try:
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            return (response.status, response.getheader("Content-Type", ""), text,
+                    time.perf_counter() - started)
+        finally:
+            connection.close()
+
+    def sms(self, sender: str, body: str, message_sid: str) -> SmsAnswer:
+        """Deliver one inbound SMS as Twilio does (form-encoded, signed)."""
+        params = {"From": sender, "To": HARBOR_NUMBER, "Body": body,
+                  "MessageSid": message_sid, "AccountSid": "ACgunicorntest", "NumMedia": "0"}
+        signature = self._validator.compute_signature(self.base_url + "/sms", params)
+        status, content_type, text, seconds = self._request(
+            "POST", "/sms", urllib.parse.urlencode(params).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded",
+             "X-Twilio-Signature": signature})
+        try:
+            root = ET.fromstring(text)  # noqa: S314 - our own server's answer
+        except ET.ParseError:
+            root = None
+        valid = status == 200 and root is not None and root.tag == "Response"
+        messages = [m.text or "" for m in root.iter("Message")] if root is not None else []
+        return SmsAnswer(status, content_type, messages, valid, seconds, text)
+
+    def chat(self, token: str | None, text: str) -> ChatAnswer:
+        """Send one web-chat message as the chat page does."""
+        status, _content_type, raw, seconds = self._request(
+            "POST", "/chat/api/messages", json.dumps({"token": token, "text": text}).encode(),
+            {"Content-Type": "application/json"})
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        valid = (status == 200 and isinstance(body, dict)
+                 and isinstance(body.get("token"), str)
+                 and isinstance(body.get("replies"), list)
+                 and isinstance(body.get("cleared"), bool))
+        return ChatAnswer(status, body if valid else {}, valid, seconds, raw)
+
+    def healthz(self) -> tuple[int, dict]:
+        """Return the status and JSON body of GET /healthz."""
+        status, _content_type, raw, _seconds = self._request("GET", "/healthz", None, {})
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, {}
