@@ -22,8 +22,9 @@ order across pages.
 Speed. Nothing here scans every listing. The local tier reads `listing_category` through
 its (category, scope, latitude, longitude) index with a bounding box of the current radius, and
 the county/ZIP matches through `listing_area`'s key index; the state and national tiers
-read the (category, scope, state) index. Only the page asked for is read in full. See
-docs/BENCHMARKS.md (`harbor bench search`).
+read the (category, scope, state) index, both in one query. The candidate rows carry what
+a hit shows, so a search is two or three queries in all. See docs/BENCHMARKS.md
+(`harbor bench search`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from math import cos, inf, radians
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from . import geography
@@ -94,16 +95,30 @@ class _Candidate:
     sort_key: tuple
     distance: float | None
     open_now: bool | None
+    row: object  # the candidate query's row: everything a SearchHit says
 
 
+# Candidates carry every column a hit shows, so the page needs no query of its own:
+# on a networked database each round trip costs more than these few extra columns.
 _CANDIDATE_COLUMNS = (
     Listing.id,
     Listing.name,
+    Listing.organization,
+    Listing.phone,
+    Listing.sms,
+    Listing.website,
+    Listing.address,
+    Listing.city,
+    Listing.state,
+    Listing.zip,
     Listing.search_latitude,
     Listing.search_longitude,
     Listing.service_area,
     Listing.languages,
     Listing.populations,
+    Listing.categories,
+    Listing.confidential,
+    Listing.scope.label("listing_scope"),
     Listing.verified_at,
     Listing.hours,
     Listing.timezone,
@@ -165,7 +180,7 @@ class _Ranker:
         if self.population and self.population in split_list(row.populations):
             matches += 1
         key = (band, stale, -matches, inf if distance is None else distance, row.name, row.id)
-        return _Candidate(row.id, key, distance, open_now)
+        return _Candidate(row.id, key, distance, open_now, row)
 
 
 def _local_candidates(session: Session, category: str, place: Place,
@@ -224,25 +239,36 @@ def _local_candidates(session: Session, category: str, place: Place,
     return local, band
 
 
-def _tier_candidates(session: Session, category: str, scope: str, state: str | None,
-                     ranker: _Ranker, band: int) -> list[_Candidate]:
+_STATE_BAND = len(RADII_MILES)
+_NATIONAL_BAND = len(RADII_MILES) + 1
+
+
+def _wide_candidates(session: Session, category: str, state: str | None,
+                     ranker: _Ranker) -> list[_Candidate]:
+    """Return the state-wide tier (for `state`) then the national tier, each ranked.
+
+    One query for both: each round trip counts on a networked database.
+    """
+    scopes = ListingCategory.scope == "national"
+    if state:
+        scopes = or_(scopes, and_(ListingCategory.scope == "state",
+                                  ListingCategory.state == state))
     query = (
-        select(*_CANDIDATE_COLUMNS)
-        .join(ListingCategory, ListingCategory.listing_id == Listing.id)
-        .where(ListingCategory.category == category, ListingCategory.scope == scope,
-               Listing.active.is_(True))
+        select(ListingCategory.scope, *_CANDIDATE_COLUMNS)
+        .join(Listing, ListingCategory.listing_id == Listing.id)
+        .where(ListingCategory.category == category, scopes, Listing.active.is_(True))
     )
-    if state is not None:
-        query = query.where(ListingCategory.state == state)
     found = []
     for row in session.execute(query).all():
+        band = _STATE_BAND if row.scope == "state" else _NATIONAL_BAND
         candidate = ranker.candidate(row, band, ranker.distance(row))
         if candidate is not None:
             found.append(candidate)
     return sorted(found, key=lambda c: c.sort_key)
 
 
-def _hit(listing: Listing, candidate: _Candidate) -> SearchHit:
+def _hit(candidate: _Candidate) -> SearchHit:
+    listing = candidate.row
     return SearchHit(
         listing_id=listing.id,
         name=listing.name,
@@ -259,7 +285,7 @@ def _hit(listing: Listing, candidate: _Candidate) -> SearchHit:
         open_now=candidate.open_now,
         hours=listing.hours,
         confidential=listing.confidential,
-        scope=listing.scope,
+        scope=listing.listing_scope,
         languages=tuple(split_list(listing.languages)),
         populations=tuple(split_list(listing.populations)),
         categories=tuple(split_list(listing.categories)),
@@ -291,21 +317,9 @@ def search(
     ranker = _Ranker(place, language, population, open_now, now)
 
     local, radius = _local_candidates(session, category, place, ranker)
-    statewide = (
-        _tier_candidates(session, category, "state", place.state, ranker, len(RADII_MILES))
-        if place.state else []
-    )
-    national = _tier_candidates(session, category, "national", None, ranker,
-                                len(RADII_MILES) + 1)
-    ordered = [*local, *statewide, *national]
+    ordered = [*local, *_wide_candidates(session, category, place.state, ranker)]
     page = ordered[offset : offset + limit] if limit > 0 else []
-
-    listings = {}
-    if page:
-        ids = [candidate.listing_id for candidate in page]
-        listings = {row.id: row for row in session.scalars(select(Listing).where(
-            Listing.id.in_(ids)))}
-    hits = tuple(_hit(listings[c.listing_id], c) for c in page if c.listing_id in listings)
+    hits = tuple(_hit(candidate) for candidate in page)
     return SearchResults(
         hits=hits,
         local_total=len(local),
