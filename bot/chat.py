@@ -9,7 +9,8 @@ the conversation; the server keeps the state under an HMAC of it, and no cookie 
 set. After exit the answer is `cleared: true` with an empty token.
 
     POST /chat/api/exit  {"token": str}  (JSON or text/plain, for navigator.sendBeacon)
-      -> 204, everything linked to that conversation erased
+      -> 204, everything linked to that conversation erased; 202 when the database is
+         down: the erasure is owed and the first turn that reaches it again does it
 
 One message too many (per conversation token, per client address: see
 bot.extensions) gets 429 with the same keys and one short line in `replies`, which
@@ -42,6 +43,7 @@ from .conversation_service import (
 )
 from .database import get_session
 from .extensions import csrf, over_message_limits
+from .pending_erasures import pending_erasures
 
 blueprint = Blueprint("chat", __name__)
 csrf.exempt(blueprint)
@@ -50,7 +52,8 @@ logger = logging.getLogger("harbor.chat")
 TOKEN_BYTES = 32  # 256 bits
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32)
 MAX_TEXT_CHARACTERS = 1600
-MAX_BODY_BYTES = 8192
+# 1,600 characters fit even as JSON's \uXXXX\uXXXX escapes (12 bytes an emoji), token too.
+MAX_BODY_BYTES = 32 * 1024
 
 
 def new_token() -> str:
@@ -65,7 +68,7 @@ def _json_body() -> dict | None:
     raw = request.get_data(cache=False, as_text=True)
     try:
         body = json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[...", nested too deep
         return None
     return body if isinstance(body, dict) else None
 
@@ -87,6 +90,8 @@ def _live_token(session, token: object) -> str | None:
 @blueprint.post("/chat/api/messages")
 def messages():
     """Run one chat turn and answer the replies as JSON."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _error(f"the request is larger than {MAX_BODY_BYTES} bytes", 413)
     body = _json_body()
     if body is None:
         return _error("send a JSON object: {\"token\": ..., \"text\": ...}")
@@ -95,9 +100,12 @@ def messages():
         return _error("text must be a non-empty string")
     if len(text) > MAX_TEXT_CHARACTERS:
         return _error(f"text is longer than {MAX_TEXT_CHARACTERS} characters", 413)
+    # A lone surrogate ("\ud800" in JSON) is no character at all: "?", as SMS would show it.
+    text = text.encode("utf-8", "replace").decode("utf-8")
     hint = body.get("language") if body.get("language") in replies.LANGUAGES else None
     config = current_app.config
     token = None
+    key = None
     claimed = body.get("token")
     if not isinstance(claimed, str) or not TOKEN_PATTERN.match(claimed):
         claimed = None
@@ -114,7 +122,8 @@ def messages():
         except SQLAlchemyError as error:
             logger.error("chat token lookup failed: %s", type(error).__name__)
             session.rollback()
-            return _answer(degraded_result(text, "chat", config, hint), body.get("token"))
+            return _answer(degraded_result(text, "chat", config, hint, key=key),
+                           body.get("token"))
         token = token or new_token()
         result = run_turn(session, namespace="chat", key_material=token, channel="chat",
                           text=text, config=config, language_hint=hint)
@@ -122,7 +131,7 @@ def messages():
         return _answer(result, token)
     except Exception as error:  # noqa: BLE001 - the page must always get an answer
         logger.error("chat turn failed: %s", type(error).__name__)
-        return _answer(degraded_result(text, "chat", config, hint), token)
+        return _answer(degraded_result(text, "chat", config, hint, key=key), token)
 
 
 def _too_many(text: str, token: str | None, hint: str | None) -> Response:
@@ -153,12 +162,17 @@ def exit_chat():
     token = body.get("token") if body else None
     if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
         return _error("send {\"token\": ...}")
+    config = current_app.config
     session = get_session()
     try:
-        erase_conversation(session, "chat", token, current_app.config)
+        erase_conversation(session, "chat", token, config)
         session.commit()
     except SQLAlchemyError as error:
         logger.error("chat exit could not erase: %s", type(error).__name__)
         session.rollback()
+        # Owed: the first turn that reaches the database again erases it (202 Accepted).
+        if pending_erasures(config).add(store.conversation_key(config["HASH_KEY"], "chat",
+                                                               token)):
+            return Response(status=202)
         return _error("the conversation could not be erased now; it expires by itself", 503)
     return Response(status=204)

@@ -28,6 +28,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "RATELIMIT_PER_CONVERSATION": ("30 per minute", "messages per conversation (SMS, chat)"),
     "RATELIMIT_PER_ADDRESS": ("120 per minute", "messages per client address (SMS: Twilio's)"),
     "LOGIN_RATELIMIT": ("10 per minute", "login attempts per client address"),
+    "PENDING_ERASURES_DIR": (None, "where EXITs answered during a database outage wait to be "
+                             "erased; default: instance/pending-erasures"),
     "LOG_LEVEL": ("INFO", "Python logging level"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
 }
@@ -95,6 +97,8 @@ def load_config(
         stored = _development_secrets(Path(instance_path))
         for name in missing_keys:
             config[name] = stored[name]
+    if not config.get("PENDING_ERASURES_DIR"):
+        config["PENDING_ERASURES_DIR"] = str(Path(instance_path).resolve() / "pending-erasures")
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = default_database_url(Path(instance_path).resolve())
     config["SESSION_COOKIE_HTTPONLY"] = True

@@ -9,7 +9,9 @@ at commit still gets a safe answer out.
 Degraded mode: if the database fails at any point of the turn, the session is rolled
 back and the answer comes from `engine.handle_without_database`: exit still answers
 (and is cleared), danger still gets its numbers, everything else gets the hotline and
-"please try again soon".
+"please try again soon". An exit answered so is written down (`bot.pending_erasures`)
+and carried out by the first turn that reaches the database again, before that turn
+loads any state.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from resources_db.usage_counts import record_usage
 
 from . import conversation_store as store
 from .engine import EngineSettings, Inbound, Turn, handle, handle_without_database
+from .pending_erasures import pending_erasures
 
 logger = logging.getLogger("harbor.conversations")
 
@@ -49,6 +52,8 @@ class TurnResult:
     repeated: bool = False  # a retried message: the stored replies, nothing advanced
     action: str = ""
     step: str = ""
+    key: str = ""  # the conversation key (an HMAC): what a failed commit must still erase
+    erasures_settled: tuple[str, ...] = ()  # owed erasures this turn's transaction carries
 
     @property
     def language(self) -> str:
@@ -79,15 +84,40 @@ def _inbound(text: str, channel: str, now: datetime | None, language_hint: str |
 
 
 def degraded_result(text: str, channel: str, config: Mapping,
-                    language_hint: str | None = None, classification=None) -> TurnResult:
-    """Return the answer given when the database is unreachable (no database touched)."""
+                    language_hint: str | None = None, classification=None,
+                    key: str | None = None) -> TurnResult:
+    """Return the answer given when the database is unreachable (no database touched).
+
+    When the message is an exit and the conversation `key` is known, the erasure is
+    written down so that it happens as soon as the database answers again.
+    """
     turn = handle_without_database(
         _inbound(text, channel, None, language_hint, classification),
         EngineSettings.from_config(config),
     )
+    if turn.erase and key:
+        pending_erasures(config).add(key)
     return TurnResult(replies=list(turn.replies), cleared=turn.erase,
                       classification=turn.classification, degraded=True,
-                      action=turn.action, step=turn.step)
+                      action=turn.action, step=turn.step, key=key or "")
+
+
+def settle_owed_erasures(session: Session, config: Mapping) -> tuple[str, ...]:
+    """Erase, in the caller's transaction, every conversation owed an erasure.
+
+    Returns the keys, for `forget_settled_erasures` once the transaction has committed.
+    """
+    owed = tuple(pending_erasures(config).keys())
+    for key in owed:
+        store.erase(session, key)
+    return owed
+
+
+def forget_settled_erasures(config: Mapping, keys: tuple[str, ...]) -> None:
+    """After the commit: the owed erasures in `keys` are done."""
+    if keys:
+        pending_erasures(config).settled(keys)
+        logger.info("%d erasure(s) owed since a database outage were carried out", len(keys))
 
 
 def run_turn(session: Session, *, namespace: str, key_material: str, channel: str, text: str,
@@ -108,6 +138,8 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
     message = store.message_key(hash_key, namespace, message_id) if message_id else None
     clock = utcnow()
     try:
+        # Before anything is read: an EXIT sent during an outage must never be resumed.
+        settled = settle_owed_erasures(session, config)
         if message is not None:
             earlier = store.find_processed(session, message, clock)
             if earlier is not None:
@@ -115,7 +147,8 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
                 return TurnResult(replies=earlier, cleared=False,
                                   classification=classification, state_before=state,
                                   state_after=state, repeated=True, action="repeat",
-                                  step=str(state.get("step", "")))
+                                  step=str(state.get("step", "")), key=key,
+                                  erasures_settled=settled)
         before = store.load_state(session, key, clock)
         turn: Turn = handle(
             before,
@@ -140,7 +173,7 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
         # Never the error's text: SQLAlchemy puts statement parameters in it.
         logger.error("conversation turn fell back to degraded mode: %s", type(error).__name__)
         _rollback(session)
-        return degraded_result(text, channel, config, language_hint, classification)
+        return degraded_result(text, channel, config, language_hint, classification, key)
     return TurnResult(
         replies=list(turn.replies),
         cleared=turn.erase,
@@ -149,6 +182,8 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
         state_after=turn.state or {},
         action=turn.action,
         step=turn.step,
+        key=key,
+        erasures_settled=settled,
     )
 
 
@@ -162,7 +197,9 @@ def commit_turn(session: Session, result: TurnResult, text: str, channel: str,
     except SQLAlchemyError as error:
         logger.error("committing a conversation turn failed: %s", type(error).__name__)
         _rollback(session)
-        return degraded_result(text, channel, config, language_hint, result.classification)
+        return degraded_result(text, channel, config, language_hint, result.classification,
+                               result.key)
+    forget_settled_erasures(config, result.erasures_settled)
     return result
 
 

@@ -103,6 +103,7 @@ def inbound_sms():
     sender = (request.form.get("From") or "").strip()
     text = (request.form.get("Body") or "")[:MAX_BODY_CHARACTERS]
     message_id = (request.form.get("MessageSid") or "").strip() or None
+    key = None
     try:
         if not sender:
             # Not a message from a person (a malformed or test request): say nothing.
@@ -120,6 +121,6 @@ def inbound_sms():
     except Exception as error:  # noqa: BLE001 - Twilio must always get valid TwiML
         logger.error("SMS turn failed: %s", type(error).__name__)
         try:
-            return twiml(degraded_result(text, "sms", config).replies)
+            return twiml(degraded_result(text, "sms", config, key=key).replies)
         except Exception:  # noqa: BLE001 - even classify failed: the fixed hotline line
             return twiml([to_gsm7(replies.say("en", "degraded"))])

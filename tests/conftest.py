@@ -111,9 +111,10 @@ def _empty_all_tables(url: str) -> None:
 
 
 @pytest.fixture
-def app_config(database_url) -> dict:
+def app_config(database_url, tmp_path) -> dict:
     """The config the `app` fixture is built with; override entries in a test module."""
-    return {**TEST_CONFIG, "DATABASE_URL": database_url}
+    return {**TEST_CONFIG, "DATABASE_URL": database_url,
+            "PENDING_ERASURES_DIR": str(tmp_path / "pending-erasures")}
 
 
 @pytest.fixture

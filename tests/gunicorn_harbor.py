@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import tempfile
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -53,9 +54,13 @@ def serve_harbor(database_url: str, *, workers: int, threads: int, log_level: st
     # The Procfile's settings, with the worker count the test asks for.
     settings = ("--workers", str(workers), "--threads", str(threads), "--timeout", "10",
                 "--graceful-timeout", "10", "--keep-alive", "5")
-    with serve_with_gunicorn("bot:create_app()", harbor_environment(database_url, port),
-                             settings=settings, port=port, log_level=log_level) as server:
-        yield server
+    with tempfile.TemporaryDirectory(prefix="harbor-erasures-") as erasures:
+        # The workers share one folder of owed erasures, as on a real machine.
+        environment = {**harbor_environment(database_url, port),
+                       "PENDING_ERASURES_DIR": erasures}
+        with serve_with_gunicorn("bot:create_app()", environment, settings=settings,
+                                 port=port, log_level=log_level) as server:
+            yield server
 
 
 @dataclass(frozen=True)

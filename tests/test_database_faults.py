@@ -305,9 +305,6 @@ def test_postgres_outage_degrades_safely_then_recovers_without_a_restart(
         assert "Traceback" not in server.log(), server.log()[-3000:]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "known gap: an EXIT answered while the database is down erases nothing, so an SMS "
-    "conversation resumes when the database is back (until SESSION_TTL_MINUTES expires it)"))
 def test_an_exit_sent_during_the_outage_is_honoured_once_the_database_is_back(
         private_postgres, database_url):
     with serve_harbor(database_url, workers=1, threads=4) as server:

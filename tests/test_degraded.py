@@ -13,19 +13,26 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from twilio.request_validator import RequestValidator
 
-from bot import create_app
+from bot import conversation_store, create_app
+from bot.pending_erasures import PendingErasures
 
 TOKEN = "test-twilio-token"
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/harbor_nowhere"
 
 
 @pytest.fixture
-def down_client():
-    app = create_app({
+def down_config(tmp_path) -> dict:
+    return {
         "TESTING": True, "HARBOR_ENV": "testing", "SECRET_KEY": "s", "HASH_KEY": "h",
         "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": UNREACHABLE, "LOG_LEVEL": "WARNING",
         "EXIT_REPLY": "OK. This chat is cleared.",
-    })
+        "PENDING_ERASURES_DIR": str(tmp_path / "pending-erasures"),
+    }
+
+
+@pytest.fixture
+def down_client(down_config):
+    app = create_app(down_config)
     yield app.test_client()
     app.extensions["harbor_database"].engine.dispose()
 
@@ -77,9 +84,27 @@ def test_everything_else_gets_the_hotline_and_try_again(down_client, text, expec
     assert "1-800-799-7233" in chat(down_client, text)["replies"][0]
 
 
-def test_the_beacon_exit_says_it_could_not_erase(down_client):
+def test_the_beacon_exit_is_accepted_and_owed(down_client, down_config):
     response = down_client.post("/chat/api/exit", json={"token": "A" * 43})
+    assert response.status_code == 202
+    owed = PendingErasures(down_config["PENDING_ERASURES_DIR"]).keys()
+    assert owed == [conversation_store.conversation_key("h", "chat", "A" * 43)]
+
+
+def test_the_beacon_exit_says_so_when_it_cannot_even_be_written_down(down_config, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    app = create_app({**down_config, "PENDING_ERASURES_DIR": str(blocked / "erasures")})
+    response = app.test_client().post("/chat/api/exit", json={"token": "A" * 43})
+    app.extensions["harbor_database"].engine.dispose()
     assert response.status_code == 503
+    assert "expires by itself" in response.get_json()["error"]
+
+
+def test_an_sms_exit_while_down_is_owed(down_client, down_config):
+    assert sms_messages(down_client, "EXIT") == ["OK. This chat is cleared."]
+    owed = PendingErasures(down_config["PENDING_ERASURES_DIR"]).keys()
+    assert owed == [conversation_store.conversation_key("h", "sms", "+15551239999")]
 
 
 def _down(*args, **kwargs):
