@@ -14,7 +14,9 @@ file and line or JSON path it came from), then mapped to the columns of the list
 and checked by `listing_rules.validate_listing`, the same rules as a CSV import, so no
 rule is written twice. A record that fails is returned in `rejected` with every reason,
 each reason naming the HSDS file and field the bad value came from. Nothing is written
-here: the caller plans and applies the import (`listings_csv.plan_import`/`apply_import`).
+here: the caller plans the import (`plan_hsds_import`, which also retires the listings
+of the package's services that it no longer gives) and applies it
+(`listings_csv.apply_import`).
 
 Mapping decisions (HSDS field -> Harbor column), and why:
 
@@ -22,8 +24,10 @@ Mapping decisions (HSDS field -> Harbor column), and why:
   `id` is `hsds:<service id>`, and `hsds:<service id>:<location id>` when a service has
   several locations, so a re-import updates the same listings. A service that moves to a
   new location keeps its listing (the address is updated), which matters more than a
-  service that gains a second location (its first listing is then re-keyed). Ids that
-  Harbor cannot store (other characters, too long) become a stable hash of the same ids.
+  service that gains a second location (its first listing is then re-keyed, and the old
+  one deactivated, see `plan_hsds_import`). Ids that Harbor cannot store (other
+  characters, too long) become a stable hash of the same ids, part by part, so a
+  service's listings keep a common `hsds:<service>` base.
 - `name`: the service's name; with several locations the location's name is added in
   parentheses so survivors can tell them apart. `organization`: the organization's name
   (a service whose `organization_id` names no organization is refused: the package is
@@ -85,9 +89,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from . import geography
 from .listing_rules import ListingRecord, validate_listing
+from .listings_csv import ImportPlan, plan_import
+from .models import Listing
 from .vocabulary import CATEGORIES, LANGUAGE_NAMES, POPULATIONS
 
 DEFAULT_TAXONOMY_MAP = Path(__file__).parent / "data" / "hsds_taxonomy_map.yaml"
@@ -203,6 +211,7 @@ class RejectedRecord:
     source: str  # file and line, or file and JSON path
     reasons: tuple[str, ...]
     listing_id: str = ""  # the Harbor id it would have had
+    service_id: str = ""  # the HSDS service it belongs to ('' when it has no id)
 
 
 @dataclass(frozen=True)
@@ -213,6 +222,7 @@ class HsdsReadResult:
     records: tuple[ListingRecord, ...]
     rejected: tuple[RejectedRecord, ...]
     notes: tuple[str, ...]
+    service_ids: tuple[str, ...] = ()  # every HSDS service id in the package, in order
 
 
 @dataclass(frozen=True)
@@ -289,6 +299,7 @@ class _Candidate:
     kind: str
     record_id: str
     source: str
+    service_id: str = ""
     fields: dict[str, str] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
@@ -749,15 +760,39 @@ def _json_file_bundles(path: Path, notes: list[str]) -> list[ServiceBundle]:
 # --- mapping a service to listing fields --------------------------------------------
 
 
+def _hashed(hsds_id: str) -> str:
+    return "h" + hashlib.sha256(hsds_id.encode("utf-8")).hexdigest()[:32]
+
+
+def service_base_ids(service_id: str) -> tuple[str, ...]:
+    """Return the ids a service's listings are `B` or `B:<location>` of: readable, hashed.
+
+    A service's listings all share one of these bases, whatever its locations, so that an
+    import can find the listings it replaced (`plan_hsds_import`).
+    """
+    hashed = f"hsds:{_hashed(service_id)}"
+    readable = f"hsds:{service_id}"
+    if _READABLE_ID.match(service_id) and len(readable) <= _HARBOR_ID_LIMIT:
+        return (readable, hashed)
+    return (hashed,)
+
+
 def listing_id_for(service_id: str, location_id: str = "") -> str:
-    """Return the Harbor listing id for an HSDS service (at a location, when several)."""
-    parts = [service_id, location_id] if location_id else [service_id]
-    readable = "hsds:" + ":".join(parts)
-    if all(_READABLE_ID.match(part) for part in parts) and len(readable) <= _HARBOR_ID_LIMIT:
-        return readable
-    # Ids Harbor cannot store as they are still give the same listing on every import.
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
-    return f"hsds:h{digest}"
+    """Return the Harbor listing id for an HSDS service (at a location, when several).
+
+    `hsds:<service>` or `hsds:<service>:<location>`; an id Harbor cannot store as it is
+    (other characters, too long) is replaced by a stable hash of it, part by part, so the
+    same service gives the same listings on every import and they keep a common base.
+    """
+    bases = service_base_ids(service_id)
+    if not location_id:
+        return bases[0]
+    location = location_id if _READABLE_ID.match(location_id) else _hashed(location_id)
+    for base in bases:
+        for part in (location, _hashed(location_id)):
+            if len(f"{base}:{part}") <= _HARBOR_ID_LIMIT:
+                return f"{base}:{part}"
+    return f"{bases[-1]}:{_hashed(location_id)}"  # not reached: 72 characters always fit
 
 
 def _state_code(text: str) -> str:
@@ -1031,6 +1066,7 @@ def _candidates(bundle: ServiceBundle, taxonomy_map: TaxonomyMap, today: date
             record_id=(f"{service_id} at {location_key}" if location_key
                        else service_id or "(no id)"),
             source=service.where,
+            service_id=service_id,
         )
         candidate.reasons.extend(bundle.problems)
         candidate.reasons.extend(site.problems if site is not None else ())
@@ -1169,7 +1205,7 @@ def _validated(candidate: _Candidate, today: date) -> ListingRecord | RejectedRe
     if validation.record is not None and not reasons:
         return validation.record
     return RejectedRecord(candidate.kind, candidate.record_id, candidate.source,
-                          tuple(reasons), candidate.listing_id)
+                          tuple(reasons), candidate.listing_id, candidate.service_id)
 
 
 # --- the whole read -----------------------------------------------------------------
@@ -1231,7 +1267,7 @@ def read_hsds(
                     candidate.kind, candidate.record_id, candidate.source,
                     (f"also in {earlier.source}, with different values "
                      f"({', '.join(_differing(earlier.fields, candidate.fields))})",),
-                    candidate.listing_id))
+                    candidate.listing_id, candidate.service_id))
                 continue
             chosen[candidate.listing_id] = candidate
             label = candidate.listing_id or candidate.source
@@ -1239,9 +1275,81 @@ def read_hsds(
             results.append(_validated(candidate, today))
     records = tuple(item for item in results if isinstance(item, ListingRecord))
     rejected = tuple(item for item in results if isinstance(item, RejectedRecord))
-    return HsdsReadResult(form, records, rejected, tuple(dict.fromkeys(notes)))
+    service_ids = tuple(dict.fromkeys(bundle.service.get("id") for bundle in bundles
+                                      if bundle.service.get("id")))
+    return HsdsReadResult(form, records, rejected, tuple(dict.fromkeys(notes)), service_ids)
 
 
 def _differing(first: Mapping[str, str], second: Mapping[str, str]) -> Iterable[str]:
     return [column for column in dict.fromkeys([*first, *second])
             if first.get(column, "") != second.get(column, "")]
+
+
+# --- planning the import --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HsdsImportPlan:
+    """What an HSDS import would do: the plan, the listings it retires, and notes."""
+
+    plan: ImportPlan
+    # Active listings of the package's services that the package no longer gives (the
+    # service gained or lost a location): deactivated, never deleted.
+    retired: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _base_of(listing_id: str) -> str:
+    # Service ids in listing ids never hold ':' (readable ids cannot, hashed ones are hex).
+    return "hsds:" + listing_id.removeprefix("hsds:").split(":", 1)[0]
+
+
+def plan_hsds_import(session: Session, result: HsdsReadResult) -> HsdsImportPlan:
+    """Plan the import of `result`: add and update its listings, retire replaced ones.
+
+    A package speaks for its own services only (it may be partial): for each service in
+    it, active listings `hsds:<service>` and `hsds:<service>:<location>` that the package
+    no longer gives are deactivated, so a survivor is not sent to a location the service
+    left, nor shown the listing that a service with a new second location replaced. A
+    service with a skipped record (`--skip-invalid`) keeps all its listings as they are,
+    with a note: which stored listing stands for the skipped record cannot be told.
+    Listings of services absent from the package, and listings whose id does not start
+    with `hsds:` (CSV, admin forms), are never touched. Writes nothing.
+    """
+    produced = {record.id for record in result.records}
+    skipped = {rejected.service_id for rejected in result.rejected if rejected.service_id}
+    service_of: dict[str, str] = {}
+    for service_id in result.service_ids:
+        for base in service_base_ids(service_id):
+            service_of.setdefault(base, service_id)
+    stored = session.scalars(
+        select(Listing.id)
+        .where(Listing.active.is_(True), Listing.id.startswith("hsds:", autoescape=True))
+        .order_by(Listing.id)
+    )
+    retired: list[str] = []
+    left_alone: dict[str, list[str]] = defaultdict(list)
+    for listing_id in stored:
+        # startswith is LIKE, which SQLite compares without case: check exactly here.
+        if not listing_id.startswith("hsds:") or listing_id in produced:
+            continue
+        service_id = service_of.get(_base_of(listing_id))
+        if service_id is None:
+            continue  # a service this package does not hold
+        if service_id in skipped:
+            left_alone[service_id].append(listing_id)
+        else:
+            retired.append(listing_id)
+    plan = plan_import(session, result.records, deactivate_missing=True,
+                       deactivate_only=retired)
+    notes = [f"service {service_id} has skipped records, so its stored listing(s) "
+             f"{', '.join(ids)}, which this package does not give, are left active as "
+             "they are (an import without skipped records for it would deactivate them)"
+             for service_id, ids in left_alone.items()]
+    planned = {change.record.id for change in plan.to_deactivate}
+    for listing_id in retired:
+        if listing_id not in planned:
+            notes.append(f"{listing_id}: no longer in the package, but it cannot be "
+                         "deactivated here because its stored fields no longer pass the "
+                         "listing rules; deactivate it in the admin")
+    return HsdsImportPlan(plan, tuple(i for i in retired if i in planned), tuple(notes))

@@ -222,14 +222,29 @@ def read_listings_csv(
 
 
 def plan_import(
-    session: Session, records: Sequence[ListingRecord], *, deactivate_missing: bool = False
+    session: Session,
+    records: Sequence[ListingRecord],
+    *,
+    deactivate_missing: bool = False,
+    deactivate_only: Iterable[str] | None = None,
 ) -> ImportPlan:
     """Compare the records with the stored listings: what to add, update, deactivate.
 
     With `deactivate_missing`, active listings absent from `records` are deactivated too
-    (the file is then the whole directory). Listings are never deleted.
+    (the file is then the whole directory). With `deactivate_only` as well, only the
+    listings with those ids may be deactivated that way (a source that speaks for part of
+    the directory, such as an HSDS package for its own services). Listings are never
+    deleted.
     """
-    stored = load_fields(session, None if deactivate_missing else [r.id for r in records])
+    scope = None if deactivate_only is None else set(deactivate_only)
+    if scope is not None and not deactivate_missing:
+        raise ValueError("deactivate_only limits deactivate_missing; pass both")
+    present = {record.id for record in records}
+    if deactivate_missing and scope is None:
+        wanted: list[str] | None = None  # every stored listing
+    else:
+        wanted = [record.id for record in records] + sorted((scope or set()) - present)
+    stored = load_fields(session, wanted)
     to_add, to_update, to_deactivate, unchanged = [], [], [], []
     for record in records:
         old = stored.get(record.id)
@@ -243,9 +258,10 @@ def plan_import(
         else:
             to_update.append(change)
     if deactivate_missing:
-        present = {record.id for record in records}
         for listing_id, old in stored.items():
             if listing_id in present or old["active"] != "true":
+                continue
+            if scope is not None and listing_id not in scope:
                 continue
             record = validate_listing({**old, "active": "false"}).record
             if record is not None:

@@ -27,7 +27,10 @@ from resources_db.hsds_import import (
     listing_id_for,
     load_taxonomy_map,
     read_hsds,
+    service_base_ids,
 )
+from resources_db.listing_rules import COLUMNS
+from resources_db.listings_csv import plan_import
 from resources_db.models import AuditEntry, Listing
 
 SAMPLE = Path(__file__).parent / "data" / "hsds-sample"
@@ -371,6 +374,205 @@ def test_a_service_at_two_locations_gives_two_listings_told_apart(tmp_path):
     assert records[second].name == "Lantern House (Iowa City)"
     assert records[second].latitude is None  # geocoded from the ZIP by the listing rules
     assert records[second].search_latitude is not None
+
+
+# --- listings a package no longer gives are retired ------------------------------------
+
+
+def add_shelter_location(package: Path, key: str, name: str, street: str, city: str,
+                         postal_code: str, country: str = "US") -> None:
+    """Give the shelter one more location (location `loc-KEY`, link `sal-KEY`)."""
+    add_rows(package, "locations.csv", [
+        {"id": f"loc-{key}", "location_type": "physical", "name": name},
+    ])
+    add_rows(package, "addresses.csv", [
+        {"id": f"addr-{key}", "location_id": f"loc-{key}", "address_1": street, "city": city,
+         "state_province": "IA", "postal_code": postal_code, "country": country,
+         "address_type": "physical"},
+    ])
+    add_rows(package, "service_at_location.csv", [
+        {"id": f"sal-{key}", "service_id": SHELTER_ID, "location_id": f"loc-{key}"},
+    ])
+
+
+def drop_rows(package: Path, table: str, **match: str) -> None:
+    """Remove the rows of a table whose columns have these values."""
+    path = package / table
+    with path.open(encoding="utf-8", newline="") as stream:
+        reader = csv.DictReader(stream)
+        header, rows = reader.fieldnames, list(reader)
+    kept = [row for row in rows if any(row.get(k) != v for k, v in match.items())]
+    assert len(kept) < len(rows), f"no row of {table} matches {match}"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=header, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(kept)
+
+
+def active_by_id(session) -> dict[str, bool]:
+    session.expire_all()
+    return {row.id: row.active for row in session.execute(select(Listing.id, Listing.active))}
+
+
+def audit_actions(session, listing_id: str) -> list[tuple[str, str]]:
+    session.expire_all()
+    rows = session.execute(select(AuditEntry.action, AuditEntry.source)
+                           .where(AuditEntry.listing_id == listing_id).order_by(AuditEntry.id))
+    return [(row.action, row.source) for row in rows]
+
+
+SHELTER = f"hsds:{SHELTER_ID}"
+LINE = f"hsds:{LINE_ID}"
+
+
+def test_a_service_that_gains_a_location_retires_its_old_listing(runner, db_session, tmp_path):
+    package = copy_sample_csv(tmp_path)
+    add_usable_services(package)
+    assert import_hsds(runner, package, "--skip-invalid").exit_code == 0
+    assert active_by_id(db_session) == {SHELTER: True, LINE: True}
+
+    add_shelter_location(package, "ic", "Iowa City", "1 Clinton St", "Iowa City", "52240")
+    dry = import_hsds(runner, package, "--skip-invalid", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "2 to add, 0 to update, 1 to deactivate, 1 unchanged" in dry.output
+    assert f"to deactivate: 1\n  {SHELTER}\n" in dry.output
+    assert active_by_id(db_session) == {SHELTER: True, LINE: True}  # a dry run writes nothing
+
+    result = import_hsds(runner, package, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "imported: 3 listing(s) written, 1 skipped" in result.output
+    # One active listing per location; the old one is kept, inactive, never deleted.
+    assert active_by_id(db_session) == {
+        SHELTER: False, f"{SHELTER}:loc-cr": True, f"{SHELTER}:loc-ic": True, LINE: True}
+    assert audit_actions(db_session, SHELTER) == [("create", "hsds"), ("deactivate", "hsds")]
+    assert audit_actions(db_session, f"{SHELTER}:loc-ic") == [("create", "hsds")]
+
+    again = import_hsds(runner, package, "--skip-invalid")
+    assert "0 to add, 0 to update, 0 to deactivate, 3 unchanged" in again.output
+    assert "to deactivate:" not in again.output
+
+
+def test_a_location_dropped_from_the_package_has_its_listing_deactivated(
+        runner, db_session, tmp_path):
+    package = copy_sample_csv(tmp_path)
+    add_usable_services(package)
+    add_shelter_location(package, "ic", "Iowa City", "1 Clinton St", "Iowa City", "52240")
+    add_shelter_location(package, "mar", "Marion", "5 Main St", "Marion", "52302")
+    assert import_hsds(runner, package, "--skip-invalid").exit_code == 0
+    assert active_by_id(db_session) == {f"{SHELTER}:loc-cr": True, f"{SHELTER}:loc-ic": True,
+                                        f"{SHELTER}:loc-mar": True, LINE: True}
+
+    drop_rows(package, "service_at_location.csv", id="sal-mar")  # the service left Marion
+    result = import_hsds(runner, package, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "0 to add, 0 to update, 1 to deactivate, 3 unchanged" in result.output
+    assert active_by_id(db_session) == {f"{SHELTER}:loc-cr": True, f"{SHELTER}:loc-ic": True,
+                                        f"{SHELTER}:loc-mar": False, LINE: True}
+    assert audit_actions(db_session, f"{SHELTER}:loc-mar") == [
+        ("create", "hsds"), ("deactivate", "hsds")]
+
+    # Down to one location: its listing is re-keyed to hsds:<service>, both others retire.
+    drop_rows(package, "service_at_location.csv", id="sal-ic")
+    result = import_hsds(runner, package, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "1 to add, 0 to update, 2 to deactivate, 1 unchanged" in result.output
+    assert active_by_id(db_session) == {
+        SHELTER: True, f"{SHELTER}:loc-cr": False, f"{SHELTER}:loc-ic": False,
+        f"{SHELTER}:loc-mar": False, LINE: True}
+
+
+def test_a_service_absent_from_the_package_is_untouched(runner, db_session, tmp_path):
+    package = copy_sample_csv(tmp_path)
+    add_usable_services(package)
+    assert import_hsds(runner, package, "--skip-invalid").exit_code == 0
+
+    # A partial package: the line is not in it at all, the shelter gained a location.
+    drop_rows(package, "services.csv", id=LINE_ID)
+    add_shelter_location(package, "ic", "Iowa City", "1 Clinton St", "Iowa City", "52240")
+    result = import_hsds(runner, package, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "2 to add, 0 to update, 1 to deactivate, 0 unchanged" in result.output
+    states = active_by_id(db_session)
+    assert states[LINE] is True and states[SHELTER] is False
+    assert audit_actions(db_session, LINE) == [("create", "hsds")]
+
+
+def test_listings_not_from_hsds_are_never_touched(runner, db_session, tmp_path):
+    csv_rows = [
+        # Ids that look like the HSDS ones but do not start with hsds:
+        {"id": SHELTER_ID, "name": "Lantern House (typed in)", "organization": "Lantern Org",
+         "categories": "shelter", "phone": "319-555-0101", "city": "Cedar Rapids",
+         "state": "IA", "zip": "52401", "active": "true"},
+        {"id": f"HSDS:{SHELTER_ID}", "name": "Lantern House (old copy)",
+         "categories": "shelter", "phone": "319-555-0101", "city": "Cedar Rapids",
+         "state": "IA", "zip": "52401", "active": "true"},
+    ]
+    listings = tmp_path / "listings.csv"
+    with listings.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n",
+                                restval="")
+        writer.writeheader()
+        writer.writerows(csv_rows)
+    imported = runner.invoke(args=["resources", "import", str(listings)])
+    assert imported.exit_code == 0, imported.output
+
+    package = copy_sample_csv(tmp_path)
+    add_usable_services(package)
+    assert import_hsds(runner, package, "--skip-invalid").exit_code == 0
+    add_shelter_location(package, "ic", "Iowa City", "1 Clinton St", "Iowa City", "52240")
+    result = import_hsds(runner, package, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "1 to deactivate" in result.output
+    states = active_by_id(db_session)
+    assert states[SHELTER_ID] is True and states[f"HSDS:{SHELTER_ID}"] is True
+    assert states[SHELTER] is False
+    for listing_id in (SHELTER_ID, f"HSDS:{SHELTER_ID}"):
+        assert audit_actions(db_session, listing_id) == [("create", "cli")]
+
+
+def test_a_service_with_a_skipped_record_keeps_its_listings_and_says_so(
+        runner, db_session, tmp_path):
+    package = copy_sample_csv(tmp_path)
+    add_usable_services(package)
+    add_shelter_location(package, "ic", "Iowa City", "1 Clinton St", "Iowa City", "52240")
+    add_shelter_location(package, "mar", "Marion", "5 Main St", "Marion", "52302")
+    assert import_hsds(runner, package, "--skip-invalid").exit_code == 0
+
+    # Marion is dropped, and Iowa City's new address cannot be used: the package's word
+    # on this service is incomplete, so none of its listings is retired.
+    drop_rows(package, "service_at_location.csv", id="sal-mar")
+    change_row(package, "addresses.csv", "addr-ic", country="GB")
+    result = import_hsds(runner, package, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert f"unusable service at location {SHELTER_ID} at loc-ic" in result.output
+    assert (f"note: service {SHELTER_ID} has skipped records, so its stored listing(s) "
+            f"{SHELTER}:loc-ic, {SHELTER}:loc-mar, which this package does not give, are "
+            "left active") in result.output
+    assert "0 to deactivate" in result.output
+    assert all(active_by_id(db_session).values())
+
+    # Once the record is fixed, the next import retires what the package no longer gives.
+    change_row(package, "addresses.csv", "addr-ic", country="US")
+    result = import_hsds(runner, package, "--skip-invalid")
+    assert "1 to deactivate" in result.output and "has skipped records" not in result.output
+    assert active_by_id(db_session)[f"{SHELTER}:loc-mar"] is False
+
+
+def test_hashed_listing_ids_keep_their_service_base():
+    for service_id in ("service #1/with spaces", "s" * 90, SHELTER_ID):
+        bases = service_base_ids(service_id)
+        assert listing_id_for(service_id) == bases[0]
+        for location_id in ("loc-1", "a location/with spaces", "l" * 99):
+            listing_id = listing_id_for(service_id, location_id)
+            assert len(listing_id) <= 100
+            assert listing_id.count(":") == 2
+            assert listing_id.rpartition(":")[0] in bases
+        assert len({listing_id_for(service_id, loc) for loc in ("a b", "a  b", "a/b")}) == 3
+
+
+def test_deactivate_only_needs_deactivate_missing(db_session):
+    with pytest.raises(ValueError, match="pass both"):
+        plan_import(db_session, [], deactivate_only=["x"])
 
 
 # --- the JSON form -----------------------------------------------------------------

@@ -14,7 +14,12 @@ import click
 from flask.cli import with_appcontext
 
 from bot.database import get_database
-from resources_db.hsds_import import HsdsImportError, load_taxonomy_map, read_hsds
+from resources_db.hsds_import import (
+    HsdsImportError,
+    load_taxonomy_map,
+    plan_hsds_import,
+    read_hsds,
+)
 from resources_db.listing_rules import FieldError
 from resources_db.listings_csv import (
     ImportPlan,
@@ -144,8 +149,18 @@ def import_hsds_command(path: Path, skip_invalid: bool, dry_run: bool,
         click.echo("nothing to import" + (" (all records skipped)" if result.rejected else ""))
         return
     with get_database().sessions() as session:
-        plan = plan_import(session, result.records)
+        hsds_plan = plan_hsds_import(session, result)
+        for note in hsds_plan.notes:
+            click.echo(f"note: {note}", err=True)
+        plan = hsds_plan.plan
         _echo_plan(plan, len(result.records))
+        if hsds_plan.retired:
+            click.echo("listings of these services that the package no longer gives (a "
+                       f"location added or dropped), to deactivate: {len(hsds_plan.retired)}")
+            for listing_id in hsds_plan.retired[:_MAX_ERRORS_SHOWN]:
+                click.echo(f"  {listing_id}")
+            if len(hsds_plan.retired) > _MAX_ERRORS_SHOWN:
+                click.echo(f"  ... and {len(hsds_plan.retired) - _MAX_ERRORS_SHOWN} more")
         if dry_run:
             click.echo("dry run: nothing written")
             return
