@@ -199,10 +199,15 @@ def console():
 @staff_required
 def turn():
     """Run one turn of the signed-in advocate's console conversation."""
-    payload = request.get_json(silent=True) if request.is_json else request.form
-    payload = payload or {}
+    try:
+        payload = request.get_json(silent=True) if request.is_json else request.form
+    except RecursionError:  # "[[[[...": nested deeper than the JSON parser goes
+        payload = None
+    if not isinstance(payload, Mapping):  # a JSON array, string or number: no fields
+        payload = {}
     channel = str(payload.get("channel", ""))
-    text = str(payload.get("text", "")).strip()
+    # A lone surrogate ("\ud800" in JSON) cannot be written out as UTF-8: it becomes "?".
+    text = str(payload.get("text", "")).strip().encode("utf-8", "replace").decode("utf-8")
     if channel not in CHANNELS:
         return _problem("Choose SMS or Web chat.")
     if not text:
