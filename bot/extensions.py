@@ -26,7 +26,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from limits import RateLimitItem, parse
-from limits.strategies import RateLimiter
+from limits.strategies import STRATEGIES, RateLimiter
 
 from .config import ConfigurationError
 
@@ -70,12 +70,17 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     if str(app.config.get("RATELIMIT_STORAGE_URI") or "").startswith(("redis", "rediss")):
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", dict(REDIS_TIMEOUTS))
+    # The @limiter.limit routes (staff sign-in) keep per-process counters while the
+    # store is down, instead of answering 500.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
     limits = None
     if limiter.enabled:
-        # Kept per app: the module-level Limiter holds the storage of the last app built.
+        # Kept per app: the module-level Limiter holds the storage of the last app built
+        # (and its `limiter` property may be the in-memory fallback of an earlier outage).
         limits = MessageLimits(
-            strategy=limiter.limiter,
+            strategy=STRATEGIES[app.config.get("RATELIMIT_STRATEGY", "fixed-window")](
+                limiter.storage),
             per_conversation=_parse_limit(app.config, "RATELIMIT_PER_CONVERSATION"),
             per_address=_parse_limit(app.config, "RATELIMIT_PER_ADDRESS"),
         )

@@ -210,6 +210,13 @@ class TestLimitStoreOutage:
         unsigned = client.post("/sms", data={"From": SENDER, "Body": "menu"})
         assert unsigned.status_code == 403  # the signature check is untouched
 
+    @pytest.mark.parametrize(("outage", "error"), [("refused", "ConnectionError")])
+    def test_staff_sign_in_stays_up_and_limited(self, app, client, outage, error):
+        attempts = int(app.config["LOGIN_RATELIMIT"].split()[0])
+        statuses = [client.post("/login", data={"email": "a@example.org", "password": "x"}
+                                ).status_code for _ in range(attempts + 1)]
+        assert statuses == [401] * attempts + [429]  # counted in memory meanwhile
+
 
 def test_a_bad_limit_setting_stops_start_up(app_config):
     with pytest.raises(ConfigurationError, match="RATELIMIT_PER_ADDRESS"):
