@@ -31,14 +31,19 @@ _FILE = re.compile(r"^(sms|chat|console)-([0-9a-f]{64})$")
 class PendingErasures:
     """The folder of conversation keys still to erase."""
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.directory = Path(directory)
+    def __init__(self, directory: str | os.PathLike[str] | None) -> None:
+        # None: a configuration not made by bot.config (a bare dict in a script); then
+        # nothing can be owed, and an exit during an outage waits for SESSION_TTL_MINUTES.
+        self.directory = Path(directory) if directory else None
 
     def add(self, key: str) -> bool:
         """Remember that conversation `key` must be erased; return False if it could not be."""
         match = _KEY.match(key)
         if match is None:
             raise ValueError("not a conversation key")
+        if self.directory is None:
+            logger.error("an erasure could not be written down: no PENDING_ERASURES_DIR")
+            return False
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             (self.directory / f"{match[1]}-{match[2]}").touch()
@@ -50,6 +55,8 @@ class PendingErasures:
 
     def keys(self) -> list[str]:
         """Return the conversation keys still owed an erasure (cheap when there are none)."""
+        if self.directory is None:
+            return []
         try:
             names = os.listdir(self.directory)
         except FileNotFoundError:
@@ -63,7 +70,7 @@ class PendingErasures:
         """Forget keys whose erasure has been committed."""
         for key in keys:
             match = _KEY.match(key)
-            if match is None:
+            if match is None or self.directory is None:
                 continue
             try:
                 (self.directory / f"{match[1]}-{match[2]}").unlink(missing_ok=True)
@@ -74,4 +81,4 @@ class PendingErasures:
 
 def pending_erasures(config) -> PendingErasures:
     """Return the owed-erasures folder of this configuration."""
-    return PendingErasures(config["PENDING_ERASURES_DIR"])
+    return PendingErasures(config.get("PENDING_ERASURES_DIR"))
