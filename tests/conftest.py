@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from ci_policy import missing
 from sqlalchemy import create_engine, delete
 from twilio.request_validator import RequestValidator
 
@@ -24,7 +25,6 @@ from resources_db.database import (
 )
 from resources_db.models import Base
 
-IN_CI = os.environ.get("CI") == "true"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"  # a database number of its own
 CHROMIUM = "/usr/bin/chromium"
@@ -42,13 +42,6 @@ TEST_CONFIG = {
     "RATELIMIT_PER_CONVERSATION": "10000 per minute",
     "RATELIMIT_PER_ADDRESS": "10000 per minute",
 }
-
-
-def missing(reason: str) -> None:
-    """Skip the test, or fail it in CI where nothing may be skipped for lack of a tool."""
-    if IN_CI:
-        pytest.fail(f"CI must run this test: {reason}")
-    pytest.skip(reason)
 
 
 def _server_reachable(url: str) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import missing
+from ci_policy import missing
 from gunicorn_harbor import EXIT_REPLY, HASH_KEY, HOTLINE, HarborClient, serve_harbor
 from sqlalchemy import func, select
 
