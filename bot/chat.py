@@ -31,6 +31,7 @@ import secrets
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from intents import classify
 from resources_db.models import utcnow
 
 from . import conversation_store as store
@@ -109,10 +110,12 @@ def messages():
     claimed = body.get("token")
     if not isinstance(claimed, str) or not TOKEN_PATTERN.match(claimed):
         claimed = None
+    classification = None
     try:
         key = store.conversation_key(config["HASH_KEY"], "chat", claimed) if claimed else None
-        if over_message_limits(text, key):
-            return _too_many(text, claimed, hint)
+        classification = classify(text)  # once: the limits and the turn share it
+        if over_message_limits(classification.intent, key):
+            return _too_many(classification.language, claimed, hint)
     except Exception as error:  # noqa: BLE001 - a limit check never costs the answer
         logger.error("chat rate limit check failed: %s", type(error).__name__)
     try:
@@ -126,7 +129,8 @@ def messages():
                            body.get("token"))
         token = token or new_token()
         result = run_turn(session, namespace="chat", key_material=token, channel="chat",
-                          text=text, config=config, language_hint=hint)
+                          text=text, config=config, language_hint=hint,
+                          classification=classification)
         result = commit_turn(session, result, text, "chat", config, hint)
         return _answer(result, token)
     except Exception as error:  # noqa: BLE001 - the page must always get an answer
@@ -134,11 +138,9 @@ def messages():
         return _answer(degraded_result(text, "chat", config, hint, key=key), token)
 
 
-def _too_many(text: str, token: str | None, hint: str | None) -> Response:
+def _too_many(message_language: str, token: str | None, hint: str | None) -> Response:
     """Answer 429 with the contract's keys and one short line the page shows."""
-    from intents import classify
-
-    language = hint or replies.language_or_default(classify(text).language)
+    language = hint or replies.language_or_default(message_language)
     response = jsonify(token=token or "", replies=[replies.say(language, "rate_limited")],
                        cleared=False, language=language, error="too many messages")
     response.status_code = 429

@@ -122,16 +122,18 @@ def forget_settled_erasures(config: Mapping, keys: tuple[str, ...]) -> None:
 
 def run_turn(session: Session, *, namespace: str, key_material: str, channel: str, text: str,
              config: Mapping, message_id: str | None = None, now: datetime | None = None,
-             language_hint: str | None = None) -> TurnResult:
+             language_hint: str | None = None, classification=None) -> TurnResult:
     """Run one turn of conversation `key_material` in `namespace`; the caller commits.
 
     `message_id` (the Twilio MessageSid) makes the turn idempotent: a retry returns
     the replies of the first delivery and changes nothing. `now` is the engine's clock
-    (opening hours); expiry always runs on the real clock.
+    (opening hours); expiry always runs on the real clock. `classification` is the
+    view's classification of `text` when it has one already (classify once a message).
     """
     from intents import classify
 
-    classification = classify(text or "")
+    if classification is None:
+        classification = classify(text or "")
     hash_key = config["HASH_KEY"]
     ttl = int(config.get("SESSION_TTL_MINUTES") or 30)
     key = store.conversation_key(hash_key, namespace, key_material)

@@ -21,8 +21,9 @@ import json
 import threading
 import time
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,29 +55,46 @@ def message_key(hash_key: str, namespace: str, message_id: str) -> str:
     return f"{namespace}:{_digest(hash_key, 'message-id:' + message_id)}"
 
 
-def _upsert(session: Session, table, values: dict, key_columns: list[str], update: dict):
-    """Run INSERT ... ON CONFLICT DO UPDATE (or DO NOTHING) on SQLite and PostgreSQL."""
+# Statements built once and run with parameters: every message runs these, and building a
+# statement anew costs about as much as running it on SQLite (see docs/BENCHMARKS.md).
+_SELECT_STATE = select(ConversationState.state, ConversationState.expires_at).where(
+    ConversationState.key == bindparam("key"))
+_SELECT_PROCESSED = select(ProcessedMessage.reply, ProcessedMessage.expires_at).where(
+    ProcessedMessage.message_key == bindparam("message"))
+_ERASE_PROCESSED = delete(ProcessedMessage).where(
+    ProcessedMessage.conversation_key == bindparam("key"))
+_ERASE_STATE = delete(ConversationState).where(ConversationState.key == bindparam("key"))
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _insert_for(session: Session):
+    """Return the INSERT ... ON CONFLICT construct of the session's database."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).values(**values)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(**values)
-    else:  # pragma: no cover - Harbor runs on SQLite and PostgreSQL only
-        raise RuntimeError(f"unsupported database dialect {dialect}")
-    if update:
-        statement = statement.on_conflict_do_update(index_elements=key_columns, set_=update)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=key_columns)
-    session.execute(statement)
+    try:
+        return _INSERTS[dialect]
+    except KeyError:  # pragma: no cover - Harbor runs on SQLite and PostgreSQL only
+        raise RuntimeError(f"unsupported database dialect {dialect}") from None
+
+
+@lru_cache(maxsize=None)
+def _state_upsert(insert):
+    statement = insert(ConversationState.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={name: statement.excluded[name]
+              for name in ("state", "channel", "updated_at", "expires_at")},
+    )
+
+
+@lru_cache(maxsize=None)
+def _processed_insert(insert):
+    return insert(ProcessedMessage.__table__).on_conflict_do_nothing(
+        index_elements=["message_key"])
 
 
 def load_state(session: Session, key: str, now: datetime) -> dict | None:
     """Return the live state of conversation `key`, or None (expired state is deleted)."""
-    row = session.execute(
-        select(ConversationState.state, ConversationState.expires_at).where(
-            ConversationState.key == key
-        )
-    ).first()
+    row = session.execute(_SELECT_STATE, {"key": key}).first()
     if row is None:
         return None
     state, expires_at = row
@@ -89,25 +107,15 @@ def load_state(session: Session, key: str, now: datetime) -> dict | None:
 def save_state(session: Session, key: str, channel: str, state: dict, now: datetime,
                ttl_minutes: int) -> None:
     """Store `state` for conversation `key`, expiring `ttl_minutes` from `now`."""
-    expires_at = now + timedelta(minutes=ttl_minutes)
-    table = ConversationState.__table__
-    _upsert(
-        session,
-        table,
-        {"key": key, "channel": channel, "state": state, "updated_at": now,
-         "expires_at": expires_at},
-        ["key"],
-        {"state": state, "channel": channel, "updated_at": now, "expires_at": expires_at},
-    )
+    session.execute(_state_upsert(_insert_for(session)), {
+        "key": key, "channel": channel, "state": state, "updated_at": now,
+        "expires_at": now + timedelta(minutes=ttl_minutes),
+    })
 
 
 def find_processed(session: Session, message: str, now: datetime) -> list[str] | None:
     """Return the replies already given to this message key, or None if it is new."""
-    row = session.execute(
-        select(ProcessedMessage.reply, ProcessedMessage.expires_at).where(
-            ProcessedMessage.message_key == message
-        )
-    ).first()
+    row = session.execute(_SELECT_PROCESSED, {"message": message}).first()
     if row is None or row[1] <= now:
         return None
     try:
@@ -120,24 +128,16 @@ def find_processed(session: Session, message: str, now: datetime) -> list[str] |
 def remember_processed(session: Session, message: str, key: str, replies: list[str],
                        now: datetime, ttl_minutes: int) -> None:
     """Keep the replies given to one message, so a retry gets them again unchanged."""
-    _upsert(
-        session,
-        ProcessedMessage.__table__,
-        {"message_key": message, "conversation_key": key, "reply": json.dumps(replies),
-         "created_at": now, "expires_at": now + timedelta(minutes=ttl_minutes)},
-        ["message_key"],
-        {},
-    )
+    session.execute(_processed_insert(_insert_for(session)), {
+        "message_key": message, "conversation_key": key, "reply": json.dumps(replies),
+        "created_at": now, "expires_at": now + timedelta(minutes=ttl_minutes),
+    })
 
 
 def erase(session: Session, key: str) -> int:
     """Delete every row linked to conversation `key`; return how many went."""
-    removed = session.execute(
-        delete(ProcessedMessage).where(ProcessedMessage.conversation_key == key)
-    ).rowcount
-    removed += session.execute(
-        delete(ConversationState).where(ConversationState.key == key)
-    ).rowcount
+    removed = session.execute(_ERASE_PROCESSED, {"key": key}).rowcount
+    removed += session.execute(_ERASE_STATE, {"key": key}).rowcount
     return removed
 
 

@@ -92,18 +92,18 @@ def _hmac(material: str) -> str:
     return hmac.new(hash_key.encode(), material.encode(), hashlib.sha256).hexdigest()
 
 
-def over_message_limits(text: str, conversation_key: str | None) -> bool:
+def over_message_limits(intent: str, conversation_key: str | None) -> bool:
     """Count one inbound message; return True when it must be refused as one too many.
 
-    `conversation_key` is the conversation's HMAC key (None when the message starts a
-    new conversation and has none yet: then only the address limit applies).
+    `intent` is the message's classification (the view classifies once and hands the
+    same Classification to the turn). `conversation_key` is the conversation's HMAC key
+    (None when the message starts a new conversation and has none yet: then only the
+    address limit applies).
     """
     limits: MessageLimits | None = current_app.extensions.get("harbor_message_limits")
     if limits is None:
         return False
-    from intents import classify
-
-    if classify(text or "").intent in NEVER_LIMITED_INTENTS:
+    if intent in NEVER_LIMITED_INTENTS:
         return False
     address = "address:" + _hmac("client-address:" + (get_remote_address() or ""))
     checks = [(limits.per_address, address)]

@@ -24,6 +24,8 @@ from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from intents import classify
+
 from . import conversation_store, replies
 from .conversation_service import commit_turn, degraded_result, run_turn
 from .database import get_session
@@ -109,13 +111,13 @@ def inbound_sms():
             # Not a message from a person (a malformed or test request): say nothing.
             return twiml([])
         key = conversation_store.conversation_key(config["HASH_KEY"], "sms", sender)
-        if over_message_limits(text, key):
-            from intents import classify
-
-            return twiml([replies.say(classify(text).language, "rate_limited")])
+        classification = classify(text)  # once: the limits and the turn share it
+        if over_message_limits(classification.intent, key):
+            return twiml([replies.say(classification.language, "rate_limited")])
         session = get_session()
         result = run_turn(session, namespace="sms", key_material=sender, channel="sms",
-                          text=text, config=config, message_id=message_id)
+                          text=text, config=config, message_id=message_id,
+                          classification=classification)
         result = commit_turn(session, result, text, "sms", config)
         return twiml(result.replies)
     except Exception as error:  # noqa: BLE001 - Twilio must always get valid TwiML

@@ -9,6 +9,7 @@ The SMS and web-chat turns call it; the advocate console never does.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -45,11 +46,15 @@ def record_usage(session: Session, *, when: datetime, channel: str, intent: str,
         "search": search,
         "count": 1,
     }
-    table = UsageCount.__table__
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values)
-    statement = statement.on_conflict_do_update(
+    session.execute(_count_upsert(postgresql.insert if dialect == "postgresql"
+                                  else sqlite.insert), values)
+
+
+@lru_cache(maxsize=None)
+def _count_upsert(insert):
+    """The counting upsert, built once per dialect: every message runs it."""
+    table = UsageCount.__table__
+    return insert(table).on_conflict_do_update(
         index_elements=list(_DIMENSIONS), set_={"count": table.c["count"] + 1}
     )
-    session.execute(statement)
