@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from math import cos, inf, radians
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from . import geography
@@ -125,6 +125,36 @@ _CANDIDATE_COLUMNS = (
 )
 
 
+# Statements built once and run with parameters (every search runs two or three of them).
+_AREA_MATCHES = (
+    select(*_CANDIDATE_COLUMNS)
+    .join(ListingArea, ListingArea.listing_id == Listing.id)
+    .join(ListingCategory, ListingCategory.listing_id == Listing.id)
+    .where(ListingArea.area_key.in_(bindparam("keys", expanding=True)),
+           ListingCategory.category == bindparam("category"), Listing.active.is_(True))
+)
+_IN_BOX = (
+    select(*_CANDIDATE_COLUMNS)
+    .join(ListingCategory, ListingCategory.listing_id == Listing.id)
+    .where(ListingCategory.category == bindparam("category"),
+           ListingCategory.latitude.between(bindparam("south"), bindparam("north")),
+           ListingCategory.longitude.between(bindparam("west"), bindparam("east")),
+           ListingCategory.scope == "local",
+           Listing.service_area == "",
+           Listing.active.is_(True))
+)
+_WIDE = (
+    select(ListingCategory.scope, *_CANDIDATE_COLUMNS)
+    .join(Listing, ListingCategory.listing_id == Listing.id)
+    .where(ListingCategory.category == bindparam("category"), Listing.active.is_(True))
+)
+_NATIONAL = _WIDE.where(ListingCategory.scope == "national")
+_STATE_AND_NATIONAL = _WIDE.where(or_(
+    ListingCategory.scope == "national",
+    and_(ListingCategory.scope == "state", ListingCategory.state == bindparam("state")),
+))
+
+
 def _box(latitude: float, longitude: float, miles: float) -> tuple[float, float, float, float]:
     """Return (south, north, west, east) of a box that holds every point within `miles`."""
     d_lat = miles / _MILES_PER_DEGREE_LATITUDE
@@ -189,13 +219,7 @@ def _local_candidates(session: Session, category: str, place: Place,
     found: dict[str, _Candidate] = {}
     keys = _area_keys(place)
     if keys:
-        rows = session.execute(
-            select(*_CANDIDATE_COLUMNS)
-            .join(ListingArea, ListingArea.listing_id == Listing.id)
-            .join(ListingCategory, ListingCategory.listing_id == Listing.id)
-            .where(ListingArea.area_key.in_(keys), ListingCategory.category == category,
-                   Listing.active.is_(True))
-        ).all()
+        rows = session.execute(_AREA_MATCHES, {"keys": keys, "category": category}).all()
         for row in rows:
             candidate = ranker.candidate(row, 0, ranker.distance(row))
             if candidate is not None:
@@ -207,16 +231,8 @@ def _local_candidates(session: Session, category: str, place: Place,
     radius = RADII_MILES[-1]
     for radius in RADII_MILES:
         south, north, west, east = _box(place.latitude, place.longitude, radius)
-        rows = session.execute(
-            select(*_CANDIDATE_COLUMNS)
-            .join(ListingCategory, ListingCategory.listing_id == Listing.id)
-            .where(ListingCategory.category == category,
-                   ListingCategory.latitude.between(south, north),
-                   ListingCategory.longitude.between(west, east),
-                   ListingCategory.scope == "local",
-                   Listing.service_area == "",
-                   Listing.active.is_(True))
-        ).all()
+        rows = session.execute(_IN_BOX, {"category": category, "south": south,
+                                         "north": north, "west": west, "east": east}).all()
         around = {}
         for row in rows:
             if row.id in found:
@@ -249,17 +265,12 @@ def _wide_candidates(session: Session, category: str, state: str | None,
 
     One query for both: each round trip counts on a networked database.
     """
-    scopes = ListingCategory.scope == "national"
     if state:
-        scopes = or_(scopes, and_(ListingCategory.scope == "state",
-                                  ListingCategory.state == state))
-    query = (
-        select(ListingCategory.scope, *_CANDIDATE_COLUMNS)
-        .join(Listing, ListingCategory.listing_id == Listing.id)
-        .where(ListingCategory.category == category, scopes, Listing.active.is_(True))
-    )
+        rows = session.execute(_STATE_AND_NATIONAL, {"category": category, "state": state})
+    else:
+        rows = session.execute(_NATIONAL, {"category": category})
     found = []
-    for row in session.execute(query).all():
+    for row in rows.all():
         band = _STATE_BAND if row.scope == "state" else _NATIONAL_BAND
         candidate = ranker.candidate(row, band, ranker.distance(row))
         if candidate is not None:

@@ -30,11 +30,13 @@ def _dev_rows():
 
 
 def test_the_packaged_dev_set_is_the_shared_one():
-    """The copy in intents/data/ is what CI measures: it must not drift from ../shared."""
+    """The copy in intents/data/ is what a clean clone (CI) measures: never a drifted one."""
     assert PACKAGED_DEV_SET.exists()
-    if not SHARED_DEV_SET.exists():
-        pytest.skip(f"no shared dev set at {SHARED_DEV_SET} (a clean clone): the copy is used")
-    assert PACKAGED_DEV_SET.read_bytes() == SHARED_DEV_SET.read_bytes()
+    if SHARED_DEV_SET.exists():
+        assert DEV_SET == SHARED_DEV_SET
+        assert PACKAGED_DEV_SET.read_bytes() == SHARED_DEV_SET.read_bytes()
+    else:
+        assert DEV_SET == PACKAGED_DEV_SET
 
 
 # -- the Classification contract ---------------------------------------------------------
