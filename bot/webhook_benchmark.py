@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from twilio.request_validator import RequestValidator
 
-from resources_db.database import scratch_database
+from resources_db.demo import scratch_demo_database
 
 from .gunicorn_server import GUNICORN_SETTINGS, free_port, serve_with_gunicorn
 
@@ -134,16 +134,7 @@ def _drive(port: int, conversations: list[list[_Request]], connections: int,
 def run_webhook_benchmark(database_url: str | None, connections: int, seconds: int,
                           config=None) -> dict:
     """Measure Harbor's webhook and the bare app under the same gunicorn settings."""
-    from resources_db.database import make_engine, make_session_factory
-    from resources_db.demo import load_demo_listings
-
-    with scratch_database(database_url, prefix="harbor_bench") as url:
-        engine = make_engine(url)
-        with make_session_factory(engine)() as session:
-            load_demo_listings(session)
-            session.commit()
-        engine.dispose()
-
+    with scratch_demo_database(database_url, prefix="harbor_bench") as url:
         harbor_port, bare_port = free_port(), free_port()
         env = {
             "DATABASE_URL": url,

@@ -15,10 +15,13 @@ run finds every listing unchanged and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from .database import make_engine, make_session_factory, scratch_database
 from .listings_csv import ImportPlan, apply_import, plan_import, read_listings_csv
 
 DEMO_LISTINGS_CSV = Path(__file__).parent / "data" / "demo_listings.csv"
@@ -43,3 +46,21 @@ def load_demo_listings(session: Session, actor: str = "demo") -> ImportPlan:
     plan = plan_import(session, parsed.records)
     apply_import(session, plan, actor=actor, source="demo")
     return plan
+
+
+@contextmanager
+def scratch_demo_database(server_url: str | None, prefix: str) -> Iterator[str]:
+    """Yield the URL of a throwaway migrated database holding the demo listings.
+
+    On the PostgreSQL server `server_url` names, or a SQLite file when it is None; the
+    database is dropped when the block ends (benchmarks and tests against gunicorn).
+    """
+    with scratch_database(server_url, prefix=prefix) as url:
+        engine = make_engine(url)
+        try:
+            with make_session_factory(engine)() as session:
+                load_demo_listings(session)
+                session.commit()
+        finally:
+            engine.dispose()
+        yield url

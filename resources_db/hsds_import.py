@@ -94,7 +94,7 @@ from sqlalchemy.orm import Session
 
 from . import geography
 from .listing_rules import ListingRecord, validate_listing
-from .listings_csv import ImportPlan, plan_import
+from .listings_csv import ImportPlan, csv_data_rows, plan_import
 from .models import Listing
 from .vocabulary import CATEGORIES, LANGUAGE_NAMES, POPULATIONS
 
@@ -403,22 +403,15 @@ def _read_table(path: Path, table: str) -> list[HsdsRow]:
     if missing:
         raise HsdsImportError(f"{name}: the header lacks column(s) {', '.join(missing)}")
     rows: list[HsdsRow] = []
-    previous_end = reader.line_num
-    while True:
-        start = previous_end + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise HsdsImportError(f"{name} line {reader.line_num}: not valid CSV: {exc}") from exc
-        previous_end = reader.line_num
-        if not any(value.strip() for value in values):
-            continue
-        if len(values) != len(header):
-            raise HsdsImportError(f"{name} line {start}: has {len(values)} fields; "
-                                  f"the header has {len(header)}")
-        rows.append(HsdsRow(dict(zip(header, values, strict=True)), f"{name} line {start}"))
+    try:
+        for start, values in csv_data_rows(reader):
+            if len(values) != len(header):
+                raise HsdsImportError(f"{name} line {start}: has {len(values)} fields; "
+                                      f"the header has {len(header)}")
+            rows.append(HsdsRow(dict(zip(header, values, strict=True)),
+                                f"{name} line {start}"))
+    except csv.Error as exc:
+        raise HsdsImportError(f"{name} line {reader.line_num}: not valid CSV: {exc}") from exc
     return rows
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -147,6 +147,20 @@ def _check_header(header: list[str]) -> list[FieldError]:
     return errors
 
 
+def csv_data_rows(reader) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line where the row starts, fields) for each non-blank row of a csv.reader.
+
+    Call it after the header is read. A quoted field that spans lines is reported at the
+    line where its row starts. csv.Error propagates (`reader.line_num` tells where).
+    """
+    previous_end = reader.line_num
+    for values in reader:
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if values and any(value.strip() for value in values):
+            yield start, values
+
+
 def read_listings_csv(
     source: bytes | str | Path | IO[bytes],
     *,
@@ -180,40 +194,32 @@ def read_listings_csv(
     names = [name.strip() for name in header]
     first_line_of: dict[str, int] = {}
     rows = 0
-    previous_end = reader.line_num
-    while True:
-        start = previous_end + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(FieldError(reader.line_num, "", f"not valid CSV: {exc}"))
-            break  # the reader cannot resynchronize after a broken quote
-        previous_end = reader.line_num
-        if not values or all(not value.strip() for value in values):
-            continue  # blank line
-        rows += 1
-        if progress is not None and rows % _PROGRESS_EVERY == 0:
-            progress(_PROGRESS_EVERY)
-        if len(values) != len(names):
-            errors.append(FieldError(start, "", f"has {len(values)} fields; the header has "
-                                                f"{len(names)}"))
-            continue
-        fields = dict(zip(names, map(restore_neutralized, values), strict=True))
-        validation = validate_listing(fields, start, today=today)
-        listing_id = fields["id"].strip()
-        if listing_id:
-            if listing_id in first_line_of:
-                first = first_line_of[listing_id]
-                errors.append(FieldError(start, "id", f"duplicate id '{listing_id}' "
-                                                      f"(first on line {first})"))
+    try:
+        for start, values in csv_data_rows(reader):
+            rows += 1
+            if progress is not None and rows % _PROGRESS_EVERY == 0:
+                progress(_PROGRESS_EVERY)
+            if len(values) != len(names):
+                errors.append(FieldError(start, "", f"has {len(values)} fields; the header "
+                                                    f"has {len(names)}"))
+                continue
+            fields = dict(zip(names, map(restore_neutralized, values), strict=True))
+            validation = validate_listing(fields, start, today=today)
+            listing_id = fields["id"].strip()
+            if listing_id:
+                if listing_id in first_line_of:
+                    first = first_line_of[listing_id]
+                    errors.append(FieldError(start, "id", f"duplicate id '{listing_id}' "
+                                                          f"(first on line {first})"))
+                else:
+                    first_line_of[listing_id] = start
+            if validation.ok:
+                records.append(validation.record)
             else:
-                first_line_of[listing_id] = start
-        if validation.ok:
-            records.append(validation.record)
-        else:
-            errors.extend(validation.errors)
+                errors.extend(validation.errors)
+    except csv.Error as exc:
+        # The reader cannot resynchronize after a broken quote: the rest is unread.
+        errors.append(FieldError(reader.line_num, "", f"not valid CSV: {exc}"))
     if progress is not None and rows % _PROGRESS_EVERY:
         progress(rows % _PROGRESS_EVERY)
     if rows == 0 and not errors:

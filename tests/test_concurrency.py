@@ -30,8 +30,8 @@ from sqlalchemy import func, select
 from test_exit_erasure import find_everywhere
 
 from bot.conversation_store import conversation_key, message_key
-from resources_db.database import make_engine, make_session_factory, scratch_database
-from resources_db.demo import load_demo_listings
+from resources_db.database import make_engine
+from resources_db.demo import scratch_demo_database
 from resources_db.models import ConversationState, ProcessedMessage, UsageCount
 
 pytestmark = pytest.mark.slow
@@ -251,12 +251,7 @@ def database_url(request):
         # postgres_url skips locally (fails in CI) without a server; the test gets a
         # database of its own on that server, so its rows never meet another test's.
         server = request.getfixturevalue("postgres_url")
-    with scratch_database(server, prefix="harbor_concurrency") as url:
-        engine = make_engine(url)
-        with make_session_factory(engine)() as session:
-            load_demo_listings(session)
-            session.commit()
-        engine.dispose()
+    with scratch_demo_database(server, prefix="harbor_concurrency") as url:
         yield url
 
 

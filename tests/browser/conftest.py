@@ -30,7 +30,7 @@ from werkzeug.serving import make_server
 from bot import accounts, create_app
 from bot.conversation_store import conversation_key
 from bot.extensions import csrf
-from resources_db.database import make_engine, make_session_factory, scratch_database
+from resources_db.demo import scratch_demo_database
 from resources_db.models import ConversationState, ProcessedMessage
 
 # Debian's chromium in a container: no sandbox, no GPU, no calls home.
@@ -72,19 +72,6 @@ def _add_test_pages(app: Flask, moments: list) -> None:
     app.add_url_rule(NEUTRAL_PATH, "neutral_page", neutral_page)
     app.add_url_rule(RECORD_PATH, "record_moment", record_moment, methods=["POST"])
     csrf.exempt(record_moment)
-
-
-def _load_demo_listings(database_url: str) -> None:
-    """Load the demo listings the way `make run` does (`harbor demo load`)."""
-    from resources_db import demo
-
-    engine = make_engine(database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            demo.load_demo_listings(session)
-            session.commit()
-    finally:
-        engine.dispose()
 
 
 def _add_staff(app: Flask) -> None:
@@ -160,8 +147,8 @@ class LiveServer:
 def live_server(chromium_path) -> Iterator[LiveServer]:
     """Serve Harbor on 127.0.0.1 (a free port) for the whole browser session."""
     server_url = os.environ.get("HARBOR_TEST_DATABASE_URL")
-    with scratch_database(server_url, prefix="harbor_browser") as database_url:
-        _load_demo_listings(database_url)
+    # Demo listings as `make run` loads them (`harbor demo load`).
+    with scratch_demo_database(server_url, prefix="harbor_browser") as database_url:
         app = create_app({**LIVE_CONFIG, "DATABASE_URL": database_url})
         moments: list[dict] = []
         _add_test_pages(app, moments)
