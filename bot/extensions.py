@@ -92,25 +92,32 @@ def _hmac(material: str) -> str:
     return hmac.new(hash_key.encode(), material.encode(), hashlib.sha256).hexdigest()
 
 
-def over_message_limits(intent: str, conversation_key: str | None) -> bool:
+def over_message_limits(intent: str, conversation_key: str | None,
+                        by_address: bool = True) -> bool:
     """Count one inbound message; return True when it must be refused as one too many.
 
     `intent` is the message's classification (the view classifies once and hands the
     same Classification to the turn). `conversation_key` is the conversation's HMAC key
     (None when the message starts a new conversation and has none yet: then only the
-    address limit applies).
+    address limit applies). `by_address=False` skips the address limit: a Twilio-signed
+    SMS always comes from Twilio's addresses, so there it would cap every survivor's
+    texts together instead of one abuser's.
     """
     limits: MessageLimits | None = current_app.extensions.get("harbor_message_limits")
     if limits is None:
         return False
     if intent in NEVER_LIMITED_INTENTS:
         return False
-    address = "address:" + _hmac("client-address:" + (get_remote_address() or ""))
-    checks = [(limits.per_address, address)]
+    checks = []
+    if by_address:
+        address = "address:" + _hmac("client-address:" + (get_remote_address() or ""))
+        checks.append((limits.per_address, address))
     if conversation_key:
         # Derived again, so the limit store never holds the key the database uses.
         checks.append((limits.per_conversation,
                        "conversation:" + _hmac("rate-limit:" + conversation_key)))
+    if not checks:
+        return False
     try:
         # Every check is hit (no short cut): a refused message still counts everywhere.
         allowed = [limits.strategy.hit(item, _KEY_NAMESPACE, request.endpoint or "", key)

@@ -99,7 +99,8 @@ def unsigned_allowed() -> bool:
 @blueprint.post("/sms")
 def inbound_sms():
     """Answer one inbound SMS with TwiML."""
-    if not unsigned_allowed() and not signature_is_valid():
+    signed = signature_is_valid()
+    if not signed and not unsigned_allowed():
         return Response("Forbidden", status=403, mimetype="text/plain")
     config = current_app.config
     sender = (request.form.get("From") or "").strip()
@@ -112,7 +113,8 @@ def inbound_sms():
             return twiml([])
         key = conversation_store.conversation_key(config["HASH_KEY"], "sms", sender)
         classification = classify(text)  # once: the limits and the turn share it
-        if over_message_limits(classification.intent, key):
+        # Signed: the address is Twilio's, everyone's; the conversation limit is the one.
+        if over_message_limits(classification.intent, key, by_address=not signed):
             return twiml([replies.say(classification.language, "rate_limited")])
         session = get_session()
         result = run_turn(session, namespace="sms", key_material=sender, channel="sms",

@@ -107,15 +107,28 @@ class TestPerAddress:
         return {**app_config, "RATELIMIT_PER_CONVERSATION": "100 per minute",
                 "RATELIMIT_PER_ADDRESS": f"{LIMIT} per minute"}
 
-    def test_sms_from_one_address_is_limited_whoever_sends(self, signed_sms):
-        for number in range(LIMIT):
+    def test_signed_sms_is_never_limited_by_address_twilio_s_is_everyone_s(self, signed_sms):
+        for number in range(LIMIT + 3):
             reply = sms_messages(signed_sms("menu", sender=f"+1555000{number:04d}",
                                             address="10.0.0.1"))
             assert reply != [LIMITED_EN]
-        assert sms_messages(signed_sms("menu", sender=OTHER_SENDER,
-                                       address="10.0.0.1")) == [LIMITED_EN]
-        assert sms_messages(signed_sms("menu", sender=OTHER_SENDER,
-                                       address="10.0.0.2")) != [LIMITED_EN]
+
+    def test_unsigned_development_sms_from_one_address_is_limited(self, app_config):
+        development = create_app({**app_config, "HARBOR_ENV": "development",
+                                  "TWILIO_AUTH_TOKEN": ""})
+        client = development.test_client()
+
+        def unsigned(sender, address):
+            return sms_messages(client.post("/sms", data={"From": sender, "Body": "menu"},
+                                            environ_base={"REMOTE_ADDR": address}))
+
+        try:
+            for number in range(LIMIT):
+                assert unsigned(f"+1555000{number:04d}", "10.0.0.1") != [LIMITED_EN]
+            assert unsigned(OTHER_SENDER, "10.0.0.1") == [LIMITED_EN]
+            assert unsigned(OTHER_SENDER, "10.0.0.2") != [LIMITED_EN]
+        finally:
+            development.extensions["harbor_database"].engine.dispose()
 
     def test_chat_from_one_address_is_limited_across_conversations(self, client):
         for _ in range(LIMIT):
@@ -264,8 +277,9 @@ class TestRedisStorage:
         assert sms_messages(signed_sms("menu")) == [LIMITED_EN]
 
         created = created_keys()
-        # One per-address and one per-conversation counter for /sms, one per-address for chat.
-        assert len(created) == 3, created
+        # One per-conversation counter for /sms (signed: no address limit), one per-address
+        # counter for chat.
+        assert len(created) == 2, created
         (sms_counter,) = [key for key in created if "/conversation:" in key]
         assert int(redis_client.get(sms_counter)) == 3
         assert 0 < redis_client.ttl(sms_counter) <= 60
