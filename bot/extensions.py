@@ -38,6 +38,14 @@ login_manager = LoginManager()
 # with @limiter.limit(...). Behind a proxy, ProxyFix makes remote_addr real.
 limiter = Limiter(key_func=get_remote_address)
 logger = logging.getLogger("harbor.rate_limits")
+# The message endpoints count in over_message_limits (after the signature check, by
+# intent); flask-limiter's own per-request pass has nothing to do there, so skip it.
+_MESSAGE_BLUEPRINTS = frozenset({"sms", "chat"})
+
+
+@limiter.request_filter
+def _message_endpoints_count_themselves() -> bool:
+    return request.blueprint in _MESSAGE_BLUEPRINTS
 
 # Always answered, however many messages came before.
 NEVER_LIMITED_INTENTS = frozenset({"exit", "emergency", "self_harm"})
