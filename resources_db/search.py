@@ -20,11 +20,12 @@ for (each match counts); then nearest first; then by name, so equal rows keep a 
 order across pages.
 
 Speed. Nothing here scans every listing. The local tier reads `listing_category` through
-its (category, scope, latitude, longitude) index with a bounding box of the current radius, and
-the county/ZIP matches through `listing_area`'s key index; the state and national tiers
-read the (category, scope, state) index, both in one query. The candidate rows carry what
-a hit shows, so a search is two or three queries in all. See docs/BENCHMARKS.md
-(`harbor bench search`).
+its (category, scope, latitude, longitude) index with a bounding box of the current
+radius, and the county/ZIP matches through `listing_area`'s key index; the state and
+national tiers read the (category, scope, state) index. All of it is one query (a UNION
+ALL), and a second or third only when the 25-mile box holds fewer than three local
+listings; the candidate rows carry what a hit shows, so the page needs no query of its
+own. See docs/BENCHMARKS.md (`harbor bench search`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from math import cos, inf, radians
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from . import geography
@@ -89,12 +90,15 @@ class SearchResults:
         return self.offset + len(self.hits) < self.total
 
 
+_NOT_WORKED_OUT = object()  # open_now of a candidate nobody filtered on: worked out for hits
+
+
 @dataclass(frozen=True)
 class _Candidate:
     listing_id: str
     sort_key: tuple
     distance: float | None
-    open_now: bool | None
+    open_now: object  # bool | None, or _NOT_WORKED_OUT
     row: object  # the candidate query's row: everything a SearchHit says
 
 
@@ -125,16 +129,20 @@ _CANDIDATE_COLUMNS = (
 )
 
 
-# Statements built once and run with parameters (every search runs two or three of them).
+# Statements built once and run with parameters. The first pass is one query: the
+# county/ZIP matches, the listings in the 25-mile box, and the state-wide and national
+# tiers, told apart by `tier`. Only when the first box holds fewer than three local
+# listings does a second (50 miles) or third (100 miles) box query follow. On a
+# networked database each round trip costs about as much as the query itself.
 _AREA_MATCHES = (
-    select(*_CANDIDATE_COLUMNS)
+    select(literal("area").label("tier"), *_CANDIDATE_COLUMNS)
     .join(ListingArea, ListingArea.listing_id == Listing.id)
     .join(ListingCategory, ListingCategory.listing_id == Listing.id)
     .where(ListingArea.area_key.in_(bindparam("keys", expanding=True)),
            ListingCategory.category == bindparam("category"), Listing.active.is_(True))
 )
 _IN_BOX = (
-    select(*_CANDIDATE_COLUMNS)
+    select(literal("box").label("tier"), *_CANDIDATE_COLUMNS)
     .join(ListingCategory, ListingCategory.listing_id == Listing.id)
     .where(ListingCategory.category == bindparam("category"),
            ListingCategory.latitude.between(bindparam("south"), bindparam("north")),
@@ -143,16 +151,17 @@ _IN_BOX = (
            Listing.service_area == "",
            Listing.active.is_(True))
 )
-_WIDE = (
-    select(ListingCategory.scope, *_CANDIDATE_COLUMNS)
+_STATE_AND_NATIONAL = (
+    select(ListingCategory.scope.label("tier"), *_CANDIDATE_COLUMNS)
     .join(Listing, ListingCategory.listing_id == Listing.id)
-    .where(ListingCategory.category == bindparam("category"), Listing.active.is_(True))
+    .where(ListingCategory.category == bindparam("category"), Listing.active.is_(True),
+           or_(ListingCategory.scope == "national",
+               and_(ListingCategory.scope == "state",
+                    ListingCategory.state == bindparam("state"))))
 )
-_NATIONAL = _WIDE.where(ListingCategory.scope == "national")
-_STATE_AND_NATIONAL = _WIDE.where(or_(
-    ListingCategory.scope == "national",
-    and_(ListingCategory.scope == "state", ListingCategory.state == bindparam("state")),
-))
+_FIRST_PASS = union_all(_AREA_MATCHES, _IN_BOX, _STATE_AND_NATIONAL)
+# Box bounds that hold no point: a place without coordinates has no box to search.
+_NO_BOX = {"south": 1.0, "north": -1.0, "west": 1.0, "east": -1.0}
 
 
 def _box(latitude: float, longitude: float, miles: float) -> tuple[float, float, float, float]:
@@ -200,9 +209,13 @@ class _Ranker:
 
     def candidate(self, row, band: int, distance: float | None) -> _Candidate | None:
         """Return the candidate, or None when the open-now filter drops it."""
-        open_now = is_open_now(row.hours, row.timezone, self.now)
-        if self.open_filter is not None and open_now is not self.open_filter:
-            return None
+        # The ranking never looks at opening hours: without the filter, only the page's
+        # hits need them (a dense city has hundreds of candidates and shows three).
+        open_now = _NOT_WORKED_OUT
+        if self.open_filter is not None:
+            open_now = is_open_now(row.hours, row.timezone, self.now)
+            if open_now is not self.open_filter:
+                return None
         stale = row.verified_at is None or row.verified_at < self.fresh_from
         matches = 0
         if self.language and self.language in split_list(row.languages):
@@ -213,73 +226,80 @@ class _Ranker:
         return _Candidate(row.id, key, distance, open_now, row)
 
 
-def _local_candidates(session: Session, category: str, place: Place,
-                      ranker: _Ranker) -> tuple[list[_Candidate], int | None]:
-    """Return the local tier, ranked, and the radius it was gathered within."""
-    found: dict[str, _Candidate] = {}
-    keys = _area_keys(place)
-    if keys:
-        rows = session.execute(_AREA_MATCHES, {"keys": keys, "category": category}).all()
-        for row in rows:
-            candidate = ranker.candidate(row, 0, ranker.distance(row))
-            if candidate is not None:
-                found[row.id] = candidate
-    if place.latitude is None or place.longitude is None:
-        return sorted(found.values(), key=lambda c: c.sort_key), None
-
-    around: dict[str, _Candidate] = {}
-    radius = RADII_MILES[-1]
-    for radius in RADII_MILES:
-        south, north, west, east = _box(place.latitude, place.longitude, radius)
-        rows = session.execute(_IN_BOX, {"category": category, "south": south,
-                                         "north": north, "west": west, "east": east}).all()
-        around = {}
-        for row in rows:
-            if row.id in found:
-                continue
-            distance = ranker.distance(row)
-            if distance is None or distance > radius:
-                continue
-            band = next(index for index, limit in enumerate(RADII_MILES) if distance <= limit)
-            candidate = ranker.candidate(row, band, distance)
-            if candidate is not None:
-                around[row.id] = candidate
-        if len(found) + len(around) >= ENOUGH_LOCAL:
-            break
-    local = sorted([*found.values(), *around.values()], key=lambda c: c.sort_key)
-    if not local:
-        return [], None
-    # Report the smallest band that holds every local hit, not merely the widest searched.
-    farthest = max((c.distance or 0.0) for c in local)
-    band = next((limit for limit in RADII_MILES if farthest <= limit), radius)
-    return local, band
-
-
 _STATE_BAND = len(RADII_MILES)
 _NATIONAL_BAND = len(RADII_MILES) + 1
 
 
-def _wide_candidates(session: Session, category: str, state: str | None,
-                     ranker: _Ranker) -> list[_Candidate]:
-    """Return the state-wide tier (for `state`) then the national tier, each ranked.
+def _box_bounds(place: Place, radius: int) -> dict[str, float]:
+    south, north, west, east = _box(place.latitude, place.longitude, radius)
+    return {"south": south, "north": north, "west": west, "east": east}
 
-    One query for both: each round trip counts on a networked database.
-    """
-    if state:
-        rows = session.execute(_STATE_AND_NATIONAL, {"category": category, "state": state})
-    else:
-        rows = session.execute(_NATIONAL, {"category": category})
-    found = []
-    for row in rows.all():
-        band = _STATE_BAND if row.scope == "state" else _NATIONAL_BAND
-        candidate = ranker.candidate(row, band, ranker.distance(row))
+
+def _add_box_rows(rows, found: dict, ranker: _Ranker, radius: int) -> dict[str, _Candidate]:
+    """Return the candidates of box rows within `radius` miles not already in `found`."""
+    around: dict[str, _Candidate] = {}
+    for row in rows:
+        if row.id in found:
+            continue
+        distance = ranker.distance(row)
+        if distance is None or distance > radius:
+            continue
+        band = next(index for index, limit in enumerate(RADII_MILES) if distance <= limit)
+        candidate = ranker.candidate(row, band, distance)
         if candidate is not None:
-            found.append(candidate)
-    return sorted(found, key=lambda c: c.sort_key)
+            around[row.id] = candidate
+    return around
 
 
-def _hit(candidate: _Candidate) -> SearchHit:
+def _candidates(session: Session, category: str, place: Place, ranker: _Ranker
+                ) -> tuple[list[_Candidate], list[_Candidate], int | None]:
+    """Return (local tier, state-wide and national tiers), each ranked, and the radius."""
+    located = place.latitude is not None and place.longitude is not None
+    first_radius = RADII_MILES[0]
+    rows = session.execute(_FIRST_PASS, {
+        "keys": _area_keys(place), "category": category, "state": place.state or None,
+        **(_box_bounds(place, first_radius) if located else _NO_BOX),
+    }).all()
+    found: dict[str, _Candidate] = {}
+    box_rows, wide = [], []
+    for row in rows:
+        if row.tier == "area":
+            candidate = ranker.candidate(row, 0, ranker.distance(row))
+            if candidate is not None:
+                found[row.id] = candidate
+        elif row.tier == "box":
+            box_rows.append(row)
+        else:
+            band = _STATE_BAND if row.tier == "state" else _NATIONAL_BAND
+            candidate = ranker.candidate(row, band, ranker.distance(row))
+            if candidate is not None:
+                wide.append(candidate)
+    wide.sort(key=lambda c: c.sort_key)
+    if not located:
+        return sorted(found.values(), key=lambda c: c.sort_key), wide, None
+
+    radius = first_radius
+    around = _add_box_rows(box_rows, found, ranker, radius)
+    for radius in RADII_MILES[1:]:
+        if len(found) + len(around) >= ENOUGH_LOCAL:
+            break
+        box_rows = session.execute(_IN_BOX, {"category": category,
+                                             **_box_bounds(place, radius)}).all()
+        around = _add_box_rows(box_rows, found, ranker, radius)
+    local = sorted([*found.values(), *around.values()], key=lambda c: c.sort_key)
+    if not local:
+        return [], wide, None
+    # Report the smallest band that holds every local hit, not merely the widest searched.
+    farthest = max((c.distance or 0.0) for c in local)
+    band = next((limit for limit in RADII_MILES if farthest <= limit), radius)
+    return local, wide, band
+
+
+def _hit(candidate: _Candidate, now: datetime) -> SearchHit:
     listing = candidate.row
+    open_now = candidate.open_now
+    if open_now is _NOT_WORKED_OUT:
+        open_now = is_open_now(listing.hours, listing.timezone, now)
     return SearchHit(
         listing_id=listing.id,
         name=listing.name,
@@ -293,7 +313,7 @@ def _hit(candidate: _Candidate) -> SearchHit:
         zip=listing.zip,
         distance_miles=(round(candidate.distance, 1) if candidate.distance is not None
                         else None),
-        open_now=candidate.open_now,
+        open_now=open_now,
         hours=listing.hours,
         confidential=listing.confidential,
         scope=listing.listing_scope,
@@ -327,10 +347,10 @@ def search(
         now = now.replace(tzinfo=UTC)
     ranker = _Ranker(place, language, population, open_now, now)
 
-    local, radius = _local_candidates(session, category, place, ranker)
-    ordered = [*local, *_wide_candidates(session, category, place.state, ranker)]
+    local, wide, radius = _candidates(session, category, place, ranker)
+    ordered = [*local, *wide]
     page = ordered[offset : offset + limit] if limit > 0 else []
-    hits = tuple(_hit(candidate) for candidate in page)
+    hits = tuple(_hit(candidate, now) for candidate in page)
     return SearchResults(
         hits=hits,
         local_total=len(local),
