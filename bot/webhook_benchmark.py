@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from resources_db.demo import scratch_demo_database
 
-from .gunicorn_server import GUNICORN_SETTINGS, free_port, serve_with_gunicorn
+from .gunicorn_server import free_port, serve_with_gunicorn
 
 BENCH_TOKEN = "bench-twilio-token"  # noqa: S105 - a throwaway token for a local benchmark
 # One script per simulated person: each turn is one webhook request.
@@ -132,8 +132,10 @@ def _drive(port: int, conversations: list[list[_Request]], connections: int,
 
 
 def run_webhook_benchmark(database_url: str | None, connections: int, seconds: int,
-                          config=None) -> dict:
+                          config=None, workers: int = 2, threads: int = 4) -> dict:
     """Measure Harbor's webhook and the bare app under the same gunicorn settings."""
+    settings = ("--workers", str(workers), "--threads", str(threads), "--timeout", "10",
+                "--keep-alive", "5")
     with scratch_demo_database(database_url, prefix="harbor_bench") as url:
         harbor_port, bare_port = free_port(), free_port()
         env = {
@@ -151,10 +153,12 @@ def run_webhook_benchmark(database_url: str | None, connections: int, seconds: i
         people = max(2000, connections * seconds * 400)
         conversations = _signed_requests(env["PUBLIC_BASE_URL"], people)
 
-        with serve_with_gunicorn("bot.webhook_benchmark:bare_app()", {}, port=bare_port):
+        with serve_with_gunicorn("bot.webhook_benchmark:bare_app()", {}, port=bare_port,
+                                 settings=settings):
             _drive(bare_port, conversations, connections, 1)  # warm-up
             bare = _drive(bare_port, conversations, connections, seconds)
-        with serve_with_gunicorn("bot:create_app()", env, port=harbor_port):
+        with serve_with_gunicorn("bot:create_app()", env, port=harbor_port,
+                                 settings=settings):
             _drive(harbor_port, conversations[-200:], connections, 2)  # warm-up
             harbor = _drive(harbor_port, conversations[:-200], connections, seconds)
 
@@ -162,7 +166,7 @@ def run_webhook_benchmark(database_url: str | None, connections: int, seconds: i
         "database": "postgresql" if url.startswith("postgres") else "sqlite",
         "connections": connections,
         "seconds": seconds,
-        "gunicorn": " ".join(GUNICORN_SETTINGS),
+        "gunicorn": " ".join(settings),
         "harbor_requests": harbor["requests"],
         "harbor_errors": harbor["errors"],
         "harbor_rps": harbor["rps"],

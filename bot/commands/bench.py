@@ -94,9 +94,11 @@ def bench_import(as_json: bool, rows: int, database_url: str | None) -> None:
 @click.option("--database-url", default=None, help="default: a scratch SQLite file")
 @click.option("--connections", default=8, show_default=True)
 @click.option("--seconds", default=10, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn workers (both apps)")
+@click.option("--threads", default=4, show_default=True, help="gunicorn threads (both apps)")
 @with_appcontext
 def bench_webhook(as_json: bool, database_url: str | None, connections: int,
-                  seconds: int) -> None:
+                  seconds: int, workers: int, threads: int) -> None:
     """The signed SMS webhook under gunicorn against a bare Flask app, side by side."""
     from bot.webhook_benchmark import run_webhook_benchmark
 
@@ -105,6 +107,8 @@ def bench_webhook(as_json: bool, database_url: str | None, connections: int,
         connections=connections,
         seconds=seconds,
         config=current_app.config,
+        workers=workers,
+        threads=threads,
     )
     _emit("webhook", figures, as_json)
 
