@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 
 @click.command("run")
@@ -23,7 +24,9 @@ def run_command(host: str, port: int) -> None:
     click.echo(f"  SMS webhook (Twilio):  {base}/sms")
     click.echo(f"  health:                {base}/healthz")
     click.echo("Press Ctrl+C to stop.")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Not app.run(): Flask ignores it inside its own CLI (FLASK_RUN_FROM_CLI), and
+    # `harbor` is a Flask CLI group.
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 COMMANDS = [run_command]
