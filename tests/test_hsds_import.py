@@ -452,13 +452,19 @@ def test_a_service_that_gains_a_location_retires_its_old_listing(runner, db_sess
     assert "to deactivate:" not in again.output
 
 
-def test_a_location_dropped_from_the_package_has_its_listing_deactivated(
-        runner, db_session, tmp_path):
+def imported_shelter_at_three_locations(runner, tmp_path: Path) -> Path:
+    """Import the usable services with the shelter in Cedar Rapids, Iowa City and Marion."""
     package = copy_sample_csv(tmp_path)
     add_usable_services(package)
     add_shelter_location(package, "ic", "Iowa City", "1 Clinton St", "Iowa City", "52240")
     add_shelter_location(package, "mar", "Marion", "5 Main St", "Marion", "52302")
     assert import_hsds(runner, package, "--skip-invalid").exit_code == 0
+    return package
+
+
+def test_a_location_dropped_from_the_package_has_its_listing_deactivated(
+        runner, db_session, tmp_path):
+    package = imported_shelter_at_three_locations(runner, tmp_path)
     assert active_by_id(db_session) == {f"{SHELTER}:loc-cr": True, f"{SHELTER}:loc-ic": True,
                                         f"{SHELTER}:loc-mar": True, LINE: True}
 
@@ -532,11 +538,7 @@ def test_listings_not_from_hsds_are_never_touched(runner, db_session, tmp_path):
 
 def test_a_service_with_a_skipped_record_keeps_its_listings_and_says_so(
         runner, db_session, tmp_path):
-    package = copy_sample_csv(tmp_path)
-    add_usable_services(package)
-    add_shelter_location(package, "ic", "Iowa City", "1 Clinton St", "Iowa City", "52240")
-    add_shelter_location(package, "mar", "Marion", "5 Main St", "Marion", "52302")
-    assert import_hsds(runner, package, "--skip-invalid").exit_code == 0
+    package = imported_shelter_at_three_locations(runner, tmp_path)
 
     # Marion is dropped, and Iowa City's new address cannot be used: the package's word
     # on this service is incomplete, so none of its listings is retired.
