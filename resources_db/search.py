@@ -278,20 +278,21 @@ def _candidates(session: Session, category: str, place: Place, ranker: _Ranker
     if not located:
         return sorted(found.values(), key=lambda c: c.sort_key), wide, None
 
-    radius = first_radius
-    around = _add_box_rows(box_rows, found, ranker, radius)
-    for radius in RADII_MILES[1:]:
+    searched = first_radius
+    around = _add_box_rows(box_rows, found, ranker, searched)
+    for wider in RADII_MILES[1:]:
         if len(found) + len(around) >= ENOUGH_LOCAL:
             break
         box_rows = session.execute(_IN_BOX, {"category": category,
-                                             **_box_bounds(place, radius)}).all()
-        around = _add_box_rows(box_rows, found, ranker, radius)
+                                             **_box_bounds(place, wider)}).all()
+        around = _add_box_rows(box_rows, found, ranker, wider)
+        searched = wider
     local = sorted([*found.values(), *around.values()], key=lambda c: c.sort_key)
     if not local:
         return [], wide, None
     # Report the smallest band that holds every local hit, not merely the widest searched.
     farthest = max((c.distance or 0.0) for c in local)
-    band = next((limit for limit in RADII_MILES if farthest <= limit), radius)
+    band = next((limit for limit in RADII_MILES if farthest <= limit), searched)
     return local, wide, band
 
 

@@ -87,6 +87,17 @@ def test_local_radius_widens_25_50_100_until_three(session, distances, expected_
     assert [hit.scope for hit in results.hits] == ["local"] * len(expected_ids)
 
 
+def test_a_county_wide_listing_based_far_away_leaves_the_reported_band_alone(session):
+    # A mobile advocate serving Linn County from an office 150 miles off, and three
+    # shelters within 25 miles: the answer came from the first band, 25 miles.
+    county = f"county:{CEDAR_RAPIDS.county}, IA"
+    store(session, make("mobile", miles=150, service_area=county),
+          *(make(key, miles=miles) for key, miles in {"a": 5, "b": 10, "c": 20}.items()))
+    results = search(session, "shelter", CEDAR_RAPIDS, limit=10, now=NOW)
+    assert set(ids(results)) == {"mobile", "a", "b", "c"}
+    assert results.radius_miles == 25
+
+
 def test_distance_is_reported_in_miles(session):
     store(session, make("a", miles=30))
     [hit] = search(session, "shelter", CEDAR_RAPIDS, now=NOW).hits
