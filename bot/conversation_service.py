@@ -36,7 +36,8 @@ from .pending_erasures import pending_erasures
 
 logger = logging.getLogger("harbor.conversations")
 
-COUNTED_NAMESPACES = ("sms", "chat")
+SURVIVOR_NAMESPACES = ("sms", "chat")  # real conversations, not the advocate console
+COUNTED_NAMESPACES = SURVIVOR_NAMESPACES  # the insights count survivors' turns only
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,10 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
     clock = utcnow()
     try:
         # Before anything is read: an EXIT sent during an outage must never be resumed.
-        settled = settle_owed_erasures(session, config)
+        # Survivors' channels only: they commit through commit_turn, which then forgets
+        # the settled keys (the console and transcript runs commit on their own).
+        settled = (settle_owed_erasures(session, config)
+                   if namespace in SURVIVOR_NAMESPACES else ())
         if message is not None:
             earlier = store.find_processed(session, message, clock)
             if earlier is not None:
