@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from resources_db.database import upsert_insert
 from resources_db.models import ConversationState, ProcessedMessage
 
 NAMESPACES = ("sms", "chat", "console")
@@ -64,16 +64,6 @@ _SELECT_PROCESSED = select(ProcessedMessage.reply, ProcessedMessage.expires_at).
 _ERASE_PROCESSED = delete(ProcessedMessage).where(
     ProcessedMessage.conversation_key == bindparam("key"))
 _ERASE_STATE = delete(ConversationState).where(ConversationState.key == bindparam("key"))
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-def _insert_for(session: Session):
-    """Return the INSERT ... ON CONFLICT construct of the session's database."""
-    dialect = session.get_bind().dialect.name
-    try:
-        return _INSERTS[dialect]
-    except KeyError:  # pragma: no cover - Harbor runs on SQLite and PostgreSQL only
-        raise RuntimeError(f"unsupported database dialect {dialect}") from None
 
 
 @lru_cache(maxsize=None)
@@ -107,7 +97,7 @@ def load_state(session: Session, key: str, now: datetime) -> dict | None:
 def save_state(session: Session, key: str, channel: str, state: dict, now: datetime,
                ttl_minutes: int) -> None:
     """Store `state` for conversation `key`, expiring `ttl_minutes` from `now`."""
-    session.execute(_state_upsert(_insert_for(session)), {
+    session.execute(_state_upsert(upsert_insert(session)), {
         "key": key, "channel": channel, "state": state, "updated_at": now,
         "expires_at": now + timedelta(minutes=ttl_minutes),
     })
@@ -128,7 +118,7 @@ def find_processed(session: Session, message: str, now: datetime) -> list[str] |
 def remember_processed(session: Session, message: str, key: str, replies: list[str],
                        now: datetime, ttl_minutes: int) -> None:
     """Keep the replies given to one message, so a retry gets them again unchanged."""
-    session.execute(_processed_insert(_insert_for(session)), {
+    session.execute(_processed_insert(upsert_insert(session)), {
         "message_key": message, "conversation_key": key, "reply": json.dumps(replies),
         "created_at": now, "expires_at": now + timedelta(minutes=ttl_minutes),
     })

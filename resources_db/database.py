@@ -14,6 +14,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -61,6 +62,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
+
+
+_UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def upsert_insert(session: Session):
+    """Return the INSERT construct with ON CONFLICT of the session's database."""
+    dialect = session.get_bind().dialect.name
+    try:
+        return _UPSERT_INSERTS[dialect]
+    except KeyError:  # pragma: no cover - Harbor runs on SQLite and PostgreSQL only
+        raise RuntimeError(f"unsupported database dialect {dialect}") from None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

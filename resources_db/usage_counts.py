@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .database import upsert_insert
 from .models import UsageCount
 
 SEARCH_OUTCOMES = ("", "local", "not_local")
@@ -46,9 +46,7 @@ def record_usage(session: Session, *, when: datetime, channel: str, intent: str,
         "search": search,
         "count": 1,
     }
-    dialect = session.get_bind().dialect.name
-    session.execute(_count_upsert(postgresql.insert if dialect == "postgresql"
-                                  else sqlite.insert), values)
+    session.execute(_count_upsert(upsert_insert(session)), values)
 
 
 @lru_cache(maxsize=None)
