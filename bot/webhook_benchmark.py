@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from resources_db.demo import scratch_demo_database
 
-from .gunicorn_server import free_port, serve_with_gunicorn
+from .gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
 
 BENCH_TOKEN = "bench-twilio-token"  # noqa: S105 - a throwaway token for a local benchmark
 # One script per simulated person: each turn is one webhook request.
@@ -134,8 +134,7 @@ def _drive(port: int, conversations: list[list[_Request]], connections: int,
 def run_webhook_benchmark(database_url: str | None, connections: int, seconds: int,
                           config=None, workers: int = 2, threads: int = 4) -> dict:
     """Measure Harbor's webhook and the bare app under the same gunicorn settings."""
-    settings = ("--workers", str(workers), "--threads", str(threads), "--timeout", "10",
-                "--keep-alive", "5")
+    settings = gunicorn_settings(workers, threads)
     with scratch_demo_database(database_url, prefix="harbor_bench") as url:
         harbor_port, bare_port = free_port(), free_port()
         env = {

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from twilio.request_validator import RequestValidator
 
-from bot.gunicorn_server import free_port, serve_with_gunicorn
+from bot.gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
 
 TWILIO_TOKEN = "gunicorn-test-twilio-token"  # noqa: S105 - a throwaway token for loopback tests
 HASH_KEY = "gunicorn-test-hash-key"
@@ -51,9 +51,7 @@ def harbor_environment(database_url: str, port: int) -> dict[str, str]:
 def serve_harbor(database_url: str, *, workers: int, threads: int, log_level: str = "warning"):
     """Run `bot:create_app()` under gunicorn on `database_url`; yield the GunicornServer."""
     port = free_port()
-    # The Procfile's settings, with the worker count the test asks for.
-    settings = ("--workers", str(workers), "--threads", str(threads), "--timeout", "10",
-                "--graceful-timeout", "10", "--keep-alive", "5")
+    settings = gunicorn_settings(workers, threads)
     with tempfile.TemporaryDirectory(prefix="harbor-erasures-") as erasures:
         # The workers share one folder of owed erasures, as on a real machine.
         environment = {**harbor_environment(database_url, port),
