@@ -26,7 +26,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "QUICK_EXIT_URL": ("https://www.google.com/search?q=weather", "where quick exit goes"),
     "RATELIMIT_STORAGE_URI": ("memory://", "flask-limiter storage, e.g. redis://127.0.0.1:6379/0"),
     "RATELIMIT_PER_CONVERSATION": ("30 per minute", "messages per conversation (SMS, chat)"),
-    "RATELIMIT_PER_ADDRESS": ("120 per minute", "messages per client address (SMS: Twilio's)"),
+    "RATELIMIT_PER_ADDRESS": ("120 per minute", "messages per address (chat, not signed SMS)"),
     "LOGIN_RATELIMIT": ("10 per minute", "login attempts per client address"),
     "PENDING_ERASURES_DIR": (None, "where EXITs answered during a database outage wait to be "
                              "erased; default: instance/pending-erasures"),

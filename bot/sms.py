@@ -6,9 +6,10 @@
   nothing is processed. Only with HARBOR_ENV=development and no TWILIO_AUTH_TOKEN are
   unsigned requests accepted (a warning is logged once).
 - A retried MessageSid gets the replies of its first delivery and advances nothing.
-- Rate limits (per conversation key and per client address, see bot.extensions) are
-  counted only for signed requests. One message too many gets a 200 with one short
-  neutral line (an error status would make Twilio retry); exit, emergency and
+- Rate limits (see bot.extensions) are counted only for accepted requests: a signed one
+  per conversation key only (its address is Twilio's, shared by every survivor), an
+  unsigned development one per client address too. One message too many gets a 200 with
+  one short neutral line (an error status would make Twilio retry); exit, emergency and
   self_harm messages are always answered.
 - Every reply is GSM-7 in at most three segments (the engine renders them so).
 - Never a 500: whatever fails, Twilio gets valid TwiML with the hotline in it.
