@@ -12,6 +12,7 @@ loads and checks them; `intents.matcher` compiles them once and matches with rap
 from __future__ import annotations
 
 from .matcher import Classification, compiled_rules
+from .reading import read
 from .rules import TAXONOMY_IDS, RuleFileError, load_rules
 
 __all__ = ["Classification", "RuleFileError", "TAXONOMY_IDS", "classify", "load_rules",
@@ -19,8 +20,9 @@ __all__ = ["Classification", "RuleFileError", "TAXONOMY_IDS", "classify", "load_
 
 
 def classify(text: str) -> Classification:
-    """Classify one message: intent, score (0-100), language, entities, alternatives."""
-    return compiled_rules().classify(text)
+    """Read one message: intent, score, language, entities, alternatives and the signals
+    beside them (safety, needs, who, urgency, subject); see `intents.reading`."""
+    return read(text)
 
 
 def warm_up() -> None:
@@ -28,3 +30,4 @@ def warm_up() -> None:
     rules = compiled_rules()
     rules.places.warm_up()
     rules.classify("shelter in Des Moines IA 50309")
+    read("shelter in Des Moines IA 50309")

@@ -36,6 +36,8 @@ class EvaluationRow:
     zip: str = ""
     city: str = ""
     state: str = ""
+    safety: str = ""  # "danger", "self_harm" or "" (the corpus says; other files do not)
+    subject: str = ""  # "self" or "other" (the corpus says; other files do not)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,13 @@ class EvaluationReport:
     places: dict[str, tuple[int, int]]  # "zip"/"city"/"state" -> (found, labelled)
 
     @property
+    def false_alarms(self) -> tuple[Miss, ...]:
+        """Rows with no safety label that were read as emergency or self_harm."""
+        safety = {"emergency", "self_harm"}
+        return tuple(miss for miss in self.misses
+                     if miss.got in safety and not safety & set(miss.labels))
+
+    @property
     def accuracy(self) -> float:
         return self.correct / self.total if self.total else 0.0
 
@@ -110,6 +119,8 @@ def read_evaluation_file(path: Path | str) -> list[EvaluationRow]:
                 zip=(row.get("zip") or "").strip(),
                 city=(row.get("city") or "").strip(),
                 state=(row.get("state") or "").strip(),
+                safety=(row.get("safety") or "").strip(),
+                subject=(row.get("subject") or "").strip(),
             ))
     return rows
 
@@ -188,6 +199,11 @@ def format_report(report: EvaluationReport, source: str = "") -> str:
             f"{figures.intent:20} {figures.expected:8d} {figures.predicted:7d} "
             f"{figures.correct:6d} {figures.precision:9.0%} {figures.recall:7.0%}"
         )
+    lines.append("")
+    lines.append(f"false alarms (no safety label, read as emergency or self_harm): "
+                 f"{len(report.false_alarms)}")
+    for miss in report.false_alarms:
+        lines.append(f"      {miss.text!r} ({'|'.join(miss.labels)} -> {miss.got})")
     lines.append("")
     if not report.confusions:
         lines.append("confusion pairs: none")

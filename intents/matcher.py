@@ -73,6 +73,23 @@ CARRIER_INTENTS = frozenset({"opt_out", "opt_in"})
 # Chosen only by their own rules (exit rule, exact carrier word, place finder), never by score.
 _NOT_SCORED = frozenset({"exit", "location"}) | CARRIER_INTENTS
 EXIT_MIN_LETTERS = 4
+EXIT_MAX_WORDS = 7
+EXIT_COMMAND_WORDS = 6
+LEAVING_WORDS = frozenset("""
+relationship relationships marriage him her house home apartment town city state job work
+from of out de del casa relacion matrimonio pareja el ella trabajo ciudad pais vida
+""".split())
+# Words that may stand around an exit word without making it a sentence about something
+# else: courtesy, "now", what to erase ("this chat", "my data", "todo"), a request frame.
+EXIT_FILLER = frozenset("""
+please pls plz now right away asap immediately quick quickly fast all everything every
+this that it the my our chat chats history messages message msgs texts text conversation
+convo data info information number thread app screen here out just i want to need can you
+could would u me for of from and okay ok yes again
+ya ahora ahorita rapido todo toda todos esto este eso la el los las lo mi mis datos chat
+conversacion mensajes mensaje historial por favor porfa xfa quiero necesito puedes me de
+del aqui y si ok
+""".split())
 # The second word of a two-word exit ("clear pls", "borrar todo", "exit now").
 EXIT_COMPANIONS = frozenset({
     "please", "now", "all", "everything", "this", "it", "chat", "history", "messages",
@@ -138,6 +155,13 @@ class Classification:
     language: str
     entities: dict[str, str] = field(default_factory=dict)
     alternatives: list[tuple[str, int]] = field(default_factory=list)
+    # The reading's other signals (DESIGN.md): found even when another intent wins.
+    safety: str = ""  # "danger", "self_harm" or ""
+    safety_score: int = 0
+    needs: tuple[str, ...] = ()  # every need named, best first
+    who: tuple[str, ...] = ()  # populations named (children, teens, pets, men, ...)
+    urgency: str = ""  # "now", "tonight" or ""
+    subject: str = "self"  # "other" when the person writes about someone else
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict (alternatives as [intent, score] pairs)."""
@@ -147,6 +171,12 @@ class Classification:
             "language": self.language,
             "entities": dict(self.entities),
             "alternatives": [[intent, score] for intent, score in self.alternatives],
+            "safety": self.safety,
+            "safety_score": self.safety_score,
+            "needs": list(self.needs),
+            "who": list(self.who),
+            "urgency": self.urgency,
+            "subject": self.subject,
         }
 
 
@@ -386,16 +416,46 @@ class CompiledRules:
 
     # -- exit --------------------------------------------------------------------------
 
-    def exit_language(self, words: list[str]) -> str | None:
+    def exit_language(self, words: list[str], text: str = "") -> str | None:
         """Return the language of an exit message, or None when `words` is not exit.
 
-        `words` are the message's words as typed (folded: no case, accents, punctuation).
+        `words` are the message's words as typed (folded: no case, accents, punctuation);
+        `text` is the message itself (a command typed in capitals: "EXIT hes coming").
         """
-        if not words or len(words) > 2:
+        if not words or len(words) > EXIT_MAX_WORDS + 4:
             return None
+        words = _joined_spelled_letters(words)
         entry = self.whole_message.get(" ".join(cut_long_runs(word) for word in words))
         if entry and entry[0] == "exit":
             return entry[1]
+        if len(words) <= 2:
+            found = self._short_exit(words)
+            if found:
+                return found
+        if len(words) > EXIT_MAX_WORDS:
+            return None
+        # An exit word with filler words, a number or a place around it ("exit now
+        # please", "borrar todo por favor", "EXIT 52402", "delete my data"): every other
+        # word is filler or a number, or the other words name a place.
+        languages = [self._exit_word(word) if len(word) >= EXIT_MIN_LETTERS else None
+                     for word in words]
+        if not any(languages):
+            return None
+        first = next(language for language in languages if language)
+        rest = [word for word, language in zip(words, languages, strict=True)
+                if not language and word not in EXIT_FILLER and not word.isdigit()]
+        if not rest:
+            return first
+        if languages[0] and (_typed_as_command(text) or (
+                len(words) <= EXIT_COMMAND_WORDS and not set(rest) & LEAVING_WORDS)):
+            # "EXIT hes coming", "borra todo ya esta aqui": the exit word first, as a
+            # command; "exit this relationship", "salir de la casa" are about leaving.
+            return first
+        if len(rest) <= 3 and self.places.find(" ".join(rest), rest)[1]:
+            return first
+        return None
+
+    def _short_exit(self, words: list[str]) -> str | None:
         exit_like = [self._exit_word(word) for word in words]
         if all(exit_like):
             return exit_like[0]
@@ -504,7 +564,7 @@ class CompiledRules:
         """Classify one message (see the module docstring for the order)."""
         folded = fold(text)
         words = normalize_folded(folded)
-        exit_language = self.exit_language(folded.split())
+        exit_language = self.exit_language(folded.split(), text)
         resolved = self.resolve_words(words)
         evidence = self._evidence(resolved)
         scores = self._scores(evidence)
@@ -512,6 +572,7 @@ class CompiledRules:
 
         # Exit and whole-message controls name no place: no place search for them.
         if exit_language is not None:
+            language = _exit_reply_language(folded.split(), exit_language)
             exact = " ".join(folded.split()) in self.whole_message
             return self._result("exit", 100 if exact else 95, language, {}, scores)
         whole = self.whole_message.get(" ".join(words))
@@ -643,6 +704,47 @@ class CompiledRules:
                 if other not in taken and self.group[other] != "control":
                     alternatives.append((other, 0))
         return Classification(intent, int(score), language, entities, alternatives)
+
+
+def _joined_spelled_letters(words: list[str]) -> list[str]:
+    """Join letters typed one by one ("e x i t", "s-a-l-i-r") into the word they spell."""
+    joined: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if len(run) >= 3:
+            joined.append("".join(run))
+        else:
+            joined.extend(run)
+        run = []
+        if word:
+            joined.append(word)
+    return joined
+
+
+_SPANISH_FILLER = frozenset("ya ahora ahorita rapido todo toda todos esto este eso la el los "
+                            "las lo mi mis datos conversacion mensajes mensaje historial por "
+                            "favor porfa xfa quiero necesito puedes del aqui".split())
+_ENGLISH_FILLER = EXIT_FILLER - _SPANISH_FILLER - {"chat", "me", "de", "y", "si", "ok"}
+
+
+def _exit_reply_language(words: list[str], exit_word_language: str) -> str:
+    """The language to answer an exit in: the filler words', else the exit word's."""
+    words = _joined_spelled_letters(words)
+    spanish = sum(word in _SPANISH_FILLER for word in words)
+    english = sum(word in _ENGLISH_FILLER for word in words)
+    if spanish != english:
+        return "es" if spanish > english else "en"
+    return exit_word_language
+
+
+def _typed_as_command(text: str) -> bool:
+    """True when the first word is typed in capitals ("EXIT", "SALIR!"): a command."""
+    first = (text or "").split()[:1]
+    letters = [ch for ch in (first[0] if first else "") if ch.isalpha()]
+    return len(letters) >= 4 and all(ch.isupper() for ch in letters)
 
 
 def _without_courtesy(words: list[str]) -> list[str]:

@@ -53,7 +53,9 @@ def test_classification_is_a_frozen_json_ready_result():
         result.intent = "unknown"
     data = json.loads(json.dumps(result.to_dict()))
     assert data["intent"] == "shelter"
-    assert set(data) == {"intent", "score", "language", "entities", "alternatives"}
+    assert set(data) == {"intent", "score", "language", "entities", "alternatives", "safety",
+                         "safety_score", "needs", "who", "urgency", "subject"}
+    assert data["needs"][0] == "shelter" and data["safety"] == ""
     assert all(len(pair) == 2 for pair in data["alternatives"])
 
 
@@ -183,24 +185,30 @@ def test_exit(text):
     ("I want to exit this relationship", "safety_planning"),
     ("I need to stop drinking", "substance_use"),
     ("how do i exit safely", "safety_planning"),
-    ("please clear everything now", None),
     ("salir de la casa sin que se de cuenta", "safety_planning"),
     ("how do i delete my search history", "safety_planning"),
-    ("exit exit exit", None),
 ])
-def test_a_message_of_more_than_two_words_is_never_exit(text, intent):
+def test_a_sentence_about_something_else_is_not_exit(text, intent):
     result = classify(text)
     assert result.intent != "exit"
     if intent:
         assert result.intent == intent
 
 
+@pytest.mark.parametrize("text", ["please clear everything now", "exit exit exit",
+                                  "borrar todo por favor ya"])
+def test_exit_words_with_filler_words_are_exit(text):
+    # The taxonomy's updated rule: filler words around an exit word do not make a sentence.
+    assert classify(text).intent == "exit"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["exit", "clear", "salir", "borrar", "now", "please", "todo",
-                                 "he", "is", "here", "x", "stop", "EXIT!"]),
-                min_size=3, max_size=6))
-def test_property_three_words_or_more_are_never_exit(words):
-    assert classify(" ".join(words)).intent != "exit"
+                                 "he", "is", "here", "x", "stop"]),
+                min_size=2, max_size=5),
+       st.sampled_from(["relationship", "marriage", "de la casa", "from him", "this house"]))
+def test_property_exit_words_about_leaving_something_are_never_exit(words, leaving):
+    assert classify(" ".join([*words, leaving])).intent != "exit"
 
 
 @settings(max_examples=300, deadline=None)

@@ -53,4 +53,27 @@ def eval_intents_command(file: str | None, min_accuracy: float | None) -> None:
         sys.exit(1)
 
 
-COMMANDS = [classify_command, eval_group]
+@click.group("intents")
+def intents_group() -> None:
+    """The intent engine's learned second opinion."""
+
+
+@intents_group.command("train")
+@click.option("--folds", type=int, default=0,
+              help="first print the cross-validated accuracy over this many folds")
+def train_command(folds: int) -> None:
+    """Retrain intents/data/second_opinion.npz from the tuning corpus (never the locked part)."""
+    from intents.second_opinion import MODEL_PATH
+    from intents.training import build, cross_validated, training_rows
+
+    rows = training_rows()
+    if folds > 1:
+        found = cross_validated(rows, folds)
+        right = sum(opinion.best()[0] in row.labels for row, opinion in found)
+        click.echo(f"cross-validated (model alone): {right}/{len(found)}")
+    model = build(rows)
+    model.save(MODEL_PATH)
+    click.echo(f"wrote {MODEL_PATH} ({len(model.vocabulary)} features, {len(rows)} rows)")
+
+
+COMMANDS = [classify_command, eval_group, intents_group]

@@ -1,0 +1,156 @@
+"""The whole reading of a message: the rules' intent, then the signals beside it.
+
+Order (the taxonomy's): exit and whole-message controls are the rules' alone. Then
+safety: the rules' emergency or self_harm, or the second opinion's safety head above
+its threshold (danger is found in words the rules never listed: "his truck just pulled
+up"). Then the need: the rules' choice, unless the rules found nothing or the second
+opinion is sure of another. The thresholds were chosen by cross-validation on the tuning
+part of the corpus (`harbor intents train`), never on the locked part.
+
+Beside the intent: `safety` and its score, every need named (`needs`), the populations
+named (`who`), `urgency` and `subject`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .matcher import Classification, compiled_rules
+from .normalization import normalize
+from .second_opinion import Opinion, second_opinion
+
+DANGER_AT = 0.30
+SELF_HARM_AT = 0.20
+MODEL_INTENT_AT = 0.30
+MODEL_UNKNOWN_AT = 0.20
+MODEL_CONTROL_AT = 0.50
+RULES_SURE_AT = 85
+SURE_RULES_LIFT = 3.0
+RULES_NEED_SURE_AT = 75
+NEED_AT = 0.20
+RULE_NEED_AT = 55
+SAFETY_NEED_AT = 0.40
+SAFETY_RULE_NEED_AT = 75
+OTHER_AT = 0.5
+CONTROL = frozenset({"exit", "opt_out", "opt_in", "help", "menu", "more", "language",
+                     "greeting", "thanks", "location"})
+SAFETY_INTENTS = {"emergency": "danger", "self_harm": "self_harm"}
+NEEDS = ("shelter", "housing", "legal", "immigration", "economic", "children",
+         "child_protection", "counseling", "substance_use", "health", "parenting", "faith",
+         "using_violence", "safety_planning", "talk_to_someone", "is_this_abuse",
+         "confidentiality")
+
+# Populations by the words people use for them (normalized: no accents, lower case).
+WHO_WORDS = {
+    "children": "kid kids child children son sons daughter daughters baby babies toddler "
+                "hijo hijos hija hijas nino ninos nina ninas bebe bebes nene nenes",
+    "teens": "teen teens teenager teenagers adolescente adolescentes youth highschool "
+             "chamaco muchacho muchacha",
+    "pets": "pet pets dog dogs cat cats puppy perro perros gato gatos mascota mascotas "
+            "perrito perrita",
+    "men": "man men male guy hombre hombres varon",
+    "lgbtq": "gay lesbian lesbiana trans transgender queer nonbinary bisexual lgbt lgbtq "
+             "lgbtqia",
+    "deaf": "deaf sordo sorda sordos asl",
+    "disabilities": "disabled disability disabilities wheelchair autism autistic blind "
+                    "discapacidad discapacitado discapacitada ciego ciega silla",
+    "elders": "elderly elder elders grandma grandmother grandpa grandfather abuela abuelo "
+              "anciana anciano abuelita abuelito",
+    "immigrants": "undocumented immigrant immigrants papers papeles indocumentado "
+                  "indocumentada inmigrante inmigrantes migra",
+}
+_WHO = {word: group for group, words in WHO_WORDS.items() for word in words.split()}
+_NOW = frozenset("now asap hurry emergency ahora ya rapido urgente emergencia".split())
+_TONIGHT = ("tonight", "esta noche", "this night")
+
+
+def read(text: str) -> Classification:
+    """Classify `text` (the rules), then add the second opinion and the other signals."""
+    rules = compiled_rules().classify(text)
+    model = second_opinion()
+    if rules.intent == "exit" or (rules.intent in CONTROL and rules.score >= 95):
+        return rules
+    words = normalize(text)
+    # A number, "no", "si": replies to a question, which the conversation reads; the
+    # model has nothing to say about them.
+    worded = sum(1 for word in words if len(word) >= 3 and not word.isdigit()) >= 2
+    opinion = model.opinion(text) if model is not None and worded else None
+    intent, score = rules.intent, rules.score
+    safety, safety_score = SAFETY_INTENTS.get(rules.intent, ""), 0
+    if safety:
+        safety_score = rules.score
+    elif opinion is not None:
+        # The rules sure of a need ("how do i get ebt") ask more of the model.
+        sure = rules.intent != "unknown" and rules.score >= RULES_SURE_AT
+        lift = SURE_RULES_LIFT if sure else 1.0
+        danger = opinion.probability("safety", "danger") / lift
+        despair = opinion.probability("safety", "self_harm") / lift
+        if despair >= SELF_HARM_AT and despair > danger:
+            safety, safety_score = "self_harm", round(100 * despair)
+        elif danger >= DANGER_AT:
+            safety, safety_score = "danger", round(100 * danger)
+        elif despair >= SELF_HARM_AT:
+            safety, safety_score = "self_harm", round(100 * despair)
+        else:
+            safety_score = round(100 * max(danger, despair))
+        if safety:
+            intent, score = ("emergency" if safety == "danger" else "self_harm"), safety_score
+    if not safety and opinion is not None:
+        best, probability = _best_need(opinion)
+        rules_unsure = rules.intent == "unknown" or (
+            rules.score < RULES_NEED_SURE_AT and rules.intent not in CONTROL)
+        wanted = MODEL_INTENT_AT if rules.intent != "unknown" else MODEL_UNKNOWN_AT
+        if best in CONTROL:
+            wanted = max(wanted, MODEL_CONTROL_AT)  # a wrong "exit" erases the conversation
+        if best and rules_unsure and probability >= wanted:
+            if best != rules.intent:
+                intent, score = best, max(round(100 * probability), 55)
+    return replace(
+        rules, intent=intent, score=int(score), safety=safety, safety_score=int(safety_score),
+        needs=_needs(rules, opinion, intent, bool(safety)), who=_who(words), urgency=_urgency(words, safety),
+        subject=_subject(opinion),
+    )
+
+
+def _best_need(opinion: Opinion) -> tuple[str, float]:
+    for name, probability in opinion.ranked["intent"]:
+        if name not in SAFETY_INTENTS and name != "location":
+            return name, probability
+    return "", 0.0
+
+
+def _needs(rules: Classification, opinion: Opinion | None, intent: str,
+           in_danger: bool) -> tuple[str, ...]:
+    # Beside a safety signal a need must be named plainly: the reply acts on it.
+    model_at, rule_at = (SAFETY_NEED_AT, SAFETY_RULE_NEED_AT) if in_danger else (
+        NEED_AT, RULE_NEED_AT)
+    found: dict[str, float] = {}
+    if intent in NEEDS:
+        found[intent] = 2.0
+    for name, value in [(rules.intent, rules.score), *rules.alternatives]:
+        if name in NEEDS and value >= rule_at:
+            found[name] = max(found.get(name, 0.0), value / 100)
+    if opinion is not None:
+        for name, probability in opinion.ranked["intent"]:
+            if name in NEEDS and probability >= model_at:
+                found[name] = max(found.get(name, 0.0), probability)
+    return tuple(sorted(found, key=lambda name: -found[name]))
+
+
+def _who(words: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_WHO[word] for word in words if word in _WHO))
+
+
+def _urgency(words: list[str], safety: str) -> str:
+    joined = " ".join(words)
+    if safety == "danger" or _NOW & set(words) or "right now" in joined:
+        return "now"
+    if any(phrase in joined for phrase in _TONIGHT):
+        return "tonight"
+    return ""
+
+
+def _subject(opinion: Opinion | None) -> str:
+    if opinion is not None and opinion.probability("subject", "other") >= OTHER_AT:
+        return "other"
+    return "self"

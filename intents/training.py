@@ -1,0 +1,82 @@
+"""Train the second opinion (`harbor intents train`): scikit-learn, at build time only.
+
+The training rows are the tuning part of the corpus, the shared dev set and the
+held-out file; never the locked part (`tests/data/corpus/locked.tsv`), which exists to
+say how Harbor reads messages it has never seen. scikit-learn is a dev dependency: the
+shipped `.npz` holds plain arrays that `intents.second_opinion` reads with numpy alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .evaluation import EvaluationRow, read_evaluation_file
+from .second_opinion import HEADS, SecondOpinion, features
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+TRAINING_FILES = (
+    REPOSITORY / "tests" / "data" / "corpus" / "tuning.tsv",
+    REPOSITORY / "tests" / "data" / "intents-heldout.tsv",
+    Path(__file__).resolve().parent / "data" / "intents-dev.tsv",
+)
+LOCKED_FILE = REPOSITORY / "tests" / "data" / "corpus" / "locked.tsv"
+# Chosen by 5-fold cross-validation on the tuning rows (`harbor intents train --folds 5`).
+REGULARIZATION = 8.0
+MIN_DOCUMENT_FREQUENCY = 2
+
+
+def training_rows(files: Iterable[Path] = TRAINING_FILES) -> list[EvaluationRow]:
+    """Read every training file; the locked file is refused."""
+    rows: list[EvaluationRow] = []
+    for path in files:
+        if Path(path).resolve() == LOCKED_FILE.resolve():
+            raise ValueError(f"{path}: the locked test part is never trained on")
+        rows.extend(read_evaluation_file(path))
+    return rows
+
+
+def _answers(row: EvaluationRow, head: str) -> str:
+    if head == "intent":
+        return row.labels[0]
+    if head == "safety":
+        if row.safety:
+            return row.safety
+        return {"emergency": "danger", "self_harm": "self_harm"}.get(row.labels[0], "none")
+    return row.subject or "self"
+
+
+def build(rows: list[EvaluationRow], regularization: float = REGULARIZATION) -> SecondOpinion:
+    """Fit the three heads on `rows` and return the model as Harbor runs it."""
+    try:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as error:  # pragma: no cover - the dev extra is missing
+        raise RuntimeError("training needs scikit-learn: pip install -e '.[dev]'") from error
+    vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True,
+                                 min_df=MIN_DOCUMENT_FREQUENCY, dtype=np.float64)
+    matrix = vectorizer.fit_transform([row.text for row in rows])
+    heads = {}
+    for head in HEADS:
+        # The subject is labelled in the corpus only; other files do not say.
+        chosen = [number for number, row in enumerate(rows)
+                  if head != "subject" or row.subject]
+        model = LogisticRegression(C=regularization, max_iter=3000)
+        model.fit(matrix[chosen], [_answers(rows[number], head) for number in chosen])
+        heads[head] = (model.coef_.T.copy(), model.intercept_.copy(),
+                       [str(c) for c in model.classes_])
+    return SecondOpinion(vectorizer.get_feature_names_out().tolist(), vectorizer.idf_, heads)
+
+
+def cross_validated(rows: list[EvaluationRow], folds: int = 5,
+                    regularization: float = REGULARIZATION) -> list[tuple[EvaluationRow, object]]:
+    """Return (row, opinion of a model that never saw the row) for every row."""
+    found: list[tuple[EvaluationRow, object]] = []
+    for fold_number in range(folds):
+        train = [row for number, row in enumerate(rows) if number % folds != fold_number]
+        test = [row for number, row in enumerate(rows) if number % folds == fold_number]
+        model = build(train, regularization)
+        found.extend((row, model.opinion(row.text)) for row in test)
+    return found

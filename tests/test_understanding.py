@@ -1,0 +1,103 @@
+"""The reading of unseen messages: the locked corpus, exit in every form, the signals.
+
+`tests/data/corpus/` holds 3,304 messages written by helpers who never read `intents/`
+or the tests, split once by a hash of the text into a tuning part (trained and tuned on)
+and a locked part (1,163 rows, only ever measured). The floors below are today's locked
+figures, so a change that reads unseen messages worse fails here. They are below the
+targets of issue 12 (overall 0.95, emergency and self_harm 0.98): see the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from intents import classify
+from intents.evaluation import evaluate, read_evaluation_file
+from intents.training import LOCKED_FILE, training_rows
+
+CORPUS = Path(__file__).parent / "data" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def locked_report():
+    return evaluate(read_evaluation_file(CORPUS / "locked.tsv"))
+
+
+def test_the_locked_part_is_large_and_never_trained_on():
+    locked = read_evaluation_file(CORPUS / "locked.tsv")
+    tuning = {row.text for row in read_evaluation_file(CORPUS / "tuning.tsv")}
+    assert len(locked) >= 1000
+    assert not tuning & {row.text for row in locked}
+    spanish = sum(row.language == "es" for row in locked)
+    assert spanish / len(locked) >= 0.30
+    with pytest.raises(ValueError, match="never trained on"):
+        training_rows([LOCKED_FILE])
+
+
+def test_locked_figures_do_not_fall(locked_report):
+    assert locked_report.accuracy >= 0.75
+    assert locked_report.accuracy_of("emergency") >= 0.87
+    assert locked_report.accuracy_of("self_harm") >= 0.67
+    assert locked_report.accuracy_of("exit") >= 0.90
+
+
+def test_false_alarms_are_counted(locked_report):
+    # Non-safety rows read as danger or self-harm: reported, and kept under one in eight.
+    non_safety = sum(1 for figures in locked_report.per_intent
+                     if figures.intent not in ("emergency", "self_harm")
+                     for _ in range(figures.expected))
+    assert len(locked_report.false_alarms) <= non_safety / 8
+
+
+@pytest.mark.parametrize("text, language", [
+    ("e x i t", "en"), ("E X I T", "en"), ("s a l i r", "es"), ("exiiiit", "en"),
+    ("exit now please", "en"), ("borrar todo por favor", "es"), ("salir ya", "es"),
+    ("EXIT 52402", "en"), ("delete my data", "en"), ("erase this chat", "en"),
+    ("exit por favor", "es"), ("EXIT he is coming", "en"), ("SALIR", "es"),
+])
+def test_exit_in_every_form_people_use(text, language):
+    reading = classify(text)
+    assert (reading.intent, reading.language) == ("exit", language)
+
+
+@pytest.mark.parametrize("text", [
+    "I want to exit this relationship", "how do i exit my marriage safely",
+    "quiero salir de la casa sin que se de cuenta", "i need to stop drinking",
+])
+def test_a_sentence_about_leaving_is_not_exit(text):
+    assert classify(text).intent != "exit"
+
+
+def test_danger_is_found_beside_the_need_the_person_named():
+    reading = classify("hes outside with a gun and i need a lawyer for custody")
+    assert reading.intent == "emergency"
+    assert reading.safety == "danger"
+    assert reading.urgency == "now"
+    assert "legal" in reading.needs
+
+
+def test_past_violence_does_not_take_the_need_away():
+    reading = classify("he hit me last year, now he filed for custody of my kids")
+    assert reading.intent == "legal"
+    assert reading.safety == ""
+    assert "children" in reading.who
+
+
+def test_someone_else_in_danger_is_other():
+    reading = classify("my sister is being beaten by her husband right now")
+    assert reading.safety == "danger"
+    assert reading.subject == "other"
+
+
+def test_the_populations_named_are_read():
+    reading = classify("i need a shelter tonight for me and my dogs")
+    assert reading.intent == "shelter"
+    assert reading.who == ("pets",)
+    assert reading.urgency == "tonight"
+
+
+def test_the_reading_as_json_carries_every_signal():
+    found = classify("tengo miedo").to_dict()
+    assert {"safety", "safety_score", "needs", "who", "urgency", "subject"} <= set(found)
