@@ -107,8 +107,8 @@ def read(text: str) -> Classification:
                 intent, score = best, max(round(100 * probability), 55)
     return replace(
         rules, intent=intent, score=int(score), safety=safety, safety_score=int(safety_score),
-        needs=_needs(rules, opinion, intent, bool(safety)), who=_who(words), urgency=_urgency(words, safety),
-        subject=_subject(opinion),
+        needs=_needs(rules, opinion, intent, bool(safety)), who=_who(words),
+        urgency=_urgency(words, safety), subject=_subject(opinion),
     )
 
 
