@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .matcher import Classification, compiled_rules
+from .matcher import LEAVING_WORDS, Classification, compiled_rules
 from .normalization import normalize
 from .second_opinion import Opinion, second_opinion
 
@@ -26,6 +26,7 @@ MODEL_UNKNOWN_AT = 0.20
 MODEL_CONTROL_AT = 0.50
 RULES_SURE_AT = 85
 SURE_RULES_LIFT = 3.0
+SWITCH_AT = 0.5
 RULES_NEED_SURE_AT = 75
 NEED_AT = 0.20
 RULE_NEED_AT = 55
@@ -79,6 +80,15 @@ def read(text: str) -> Classification:
     safety, safety_score = SAFETY_INTENTS.get(rules.intent, ""), 0
     if safety:
         safety_score = rules.score
+        if opinion is not None:
+            # The rules see the weapon, the model sees whom it is for ("a gun in the house
+            # and i keep looking at it"): which safety line comes first is the model's.
+            danger = opinion.probability("safety", "danger")
+            despair = opinion.probability("safety", "self_harm")
+            if safety == "danger" and despair >= SWITCH_AT and despair > danger:
+                safety, intent = "self_harm", "self_harm"
+            elif safety == "self_harm" and danger >= SWITCH_AT and danger > despair:
+                safety, intent = "danger", "emergency"
     elif opinion is not None:
         # The rules sure of a need ("how do i get ebt") ask more of the model.
         sure = rules.intent != "unknown" and rules.score >= RULES_SURE_AT
@@ -102,6 +112,8 @@ def read(text: str) -> Classification:
         wanted = MODEL_INTENT_AT if rules.intent != "unknown" else MODEL_UNKNOWN_AT
         if best in CONTROL:
             wanted = max(wanted, MODEL_CONTROL_AT)  # a wrong "exit" erases the conversation
+        if best == "exit" and LEAVING_WORDS & set(words):
+            best = ""  # "exit this relationship" is about leaving (the taxonomy's rule)
         if best and rules_unsure and probability >= wanted:
             if best != rules.intent:
                 intent, score = best, max(round(100 * probability), 55)
