@@ -23,6 +23,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "PUBLIC_BASE_URL": ("", "public https origin Twilio calls, used for signature checks"),
     "SESSION_TTL_MINUTES": (30, "idle minutes after which conversation state expires"),
     "EXIT_REPLY": ("OK. This chat is cleared.", "the neutral reply to EXIT"),
+    "EXIT_REPLY_ES": ("Listo. Se ha borrado este chat.",
+                      "the neutral reply to a Spanish exit word (SALIR, BORRAR)"),
     "QUICK_EXIT_URL": ("https://www.google.com/search?q=weather", "where quick exit goes"),
     "RATELIMIT_STORAGE_URI": ("memory://", "flask-limiter storage, e.g. redis://127.0.0.1:6379/0"),
     "RATELIMIT_PER_CONVERSATION": ("30 per minute", "messages per conversation (SMS, chat)"),

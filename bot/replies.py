@@ -170,10 +170,42 @@ TEXTS: dict[str, dict[str, str]] = {
             "stay nearby."
         ),
         "emergency_offer_known": "Reply YES for a safe place to stay near {place}.",
+        "emergency_other": (
+            "If they are in danger now, call 911 for them. Stay safe yourself too. "
+            "Hotline 24/7: {hotline}, or text START to 88788: they can help you help "
+            "them."
+        ),
+        "emergency_offer_ask_other": (
+            "When you can, reply with a ZIP code or city to find a safe place to stay "
+            "near them."
+        ),
         "self_harm": (
             "Please call or text 988 now, any time (Suicide & Crisis Lifeline). You "
-            "matter, and you are not alone. In danger now: call 911. Reply MENU for "
-            "other help."
+            "matter, and you are not alone. In danger now: call 911."
+        ),
+        "self_harm_other": (
+            "If they might act on it now, call 911 for them. Otherwise they can call or "
+            "text 988 any time, and you can call 988 too to learn how to help them."
+        ),
+        "self_harm_offer": "Reply YES to talk to someone now, or MENU for other help.",
+        "status_noted_danger": (
+            "Thank you for letting me know. If you are in danger again, call 911."
+        ),
+        "status_noted_self_harm": (
+            "Thank you for letting me know. You can call or text 988 any time."
+        ),
+        "ask_place_yes": (
+            "OK. Reply with your ZIP code, or your city and state (like 52404 or "
+            "Ames, IA)."
+        ),
+        "ask_place_more": (
+            "To find {need} near you, reply with your ZIP code, or your city and "
+            "state. For other help:"
+        ),
+        "unknown_tail": "To talk to someone now: call {hotline} (24/7, free).",
+        "unknown_tail_distress": (
+            "In danger now: call 911. Thoughts of suicide: call or text 988. To talk to "
+            "someone now: call {hotline} (24/7, free)."
         ),
         "talk_to_someone": (
             "You can talk to an advocate now, free and 24/7: call {hotline}, text "
@@ -212,6 +244,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "call 911."
         ),
         "degraded_emergency_tail": "Try again soon to find places near you.",
+        "degraded_distress_tail": "Thoughts of suicide: call or text 988, any time.",
         "neutral_lead": "Harbor here. Your answer is below; send EXIT to clear this chat.",
         "rate_limited": (
             "Too many messages at once. Please wait a minute, then try again. In "
@@ -325,10 +358,46 @@ TEXTS: dict[str, dict[str, str]] = {
         "emergency_offer_known": (
             "Responda SI para buscar un lugar seguro donde quedarse cerca de {place}."
         ),
+        "emergency_other": (
+            "Si esa persona está en peligro ahora, llame al 911 por ella. Cuídese usted "
+            "también. Línea 24/7 en español: {hotline}, o texto START al 88788: le "
+            "ayudan a ayudarla."
+        ),
+        "emergency_offer_ask_other": (
+            "Cuando pueda, responda con un código postal o ciudad para buscar un lugar "
+            "seguro donde quedarse cerca de esa persona."
+        ),
         "self_harm": (
             "Por favor llame al 988 ahora y oprima 2, o envíe AYUDA por texto al 988, "
             "a cualquier hora. Usted importa y no está solo/a. En peligro: llame al "
-            "911. Responda MENU para otra ayuda."
+            "911."
+        ),
+        "self_harm_other": (
+            "Si esa persona puede hacerse daño ahora, llame al 911 por ella. Si no, "
+            "puede llamar al 988 (oprima 2) a cualquier hora, y usted también, para "
+            "saber cómo ayudarla."
+        ),
+        "self_harm_offer": (
+            "Responda SI para hablar con alguien ahora, o MENU para otra ayuda."
+        ),
+        "status_noted_danger": (
+            "Gracias por avisarme. Si vuelve a estar en peligro, llame al 911."
+        ),
+        "status_noted_self_harm": (
+            "Gracias por avisarme. Puede llamar al 988 y oprimir 2 a cualquier hora."
+        ),
+        "ask_place_yes": (
+            "De acuerdo. Responda con su código postal, o su ciudad y estado (como "
+            "52404 o Ames, IA)."
+        ),
+        "ask_place_more": (
+            "Para buscar {need} cerca de usted, responda con su código postal, o su "
+            "ciudad y estado. Para otra ayuda:"
+        ),
+        "unknown_tail": "Para hablar con alguien ahora: llame al {hotline} (24/7, gratis).",
+        "unknown_tail_distress": (
+            "En peligro: llame al 911. Si piensa en quitarse la vida: llame al 988 y "
+            "oprima 2. Para hablar con alguien ahora: llame al {hotline} (24/7, gratis)."
         ),
         "talk_to_someone": (
             "Puede hablar ahora con una persona de apoyo, gratis y 24/7: llame al "
@@ -371,6 +440,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "88788. En peligro: llame al 911."
         ),
         "degraded_emergency_tail": "Intente pronto de nuevo para buscar lugares cerca.",
+        "degraded_distress_tail": (
+            "Si piensa en quitarse la vida: llame al 988 y oprima 2, a cualquier hora."
+        ),
         "neutral_lead": (
             "Harbor aquí. Su respuesta está abajo; envíe SALIR para borrar este chat."
         ),

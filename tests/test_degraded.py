@@ -51,11 +51,14 @@ def chat(client, text):
     return response.get_json()
 
 
-@pytest.mark.parametrize("word", ["EXIT", "exti", "salir"])
-def test_exit_still_answers(down_client, word):
-    assert sms_messages(down_client, word) == ["OK. This chat is cleared."]
+@pytest.mark.parametrize(("word", "answer"), [
+    ("EXIT", "OK. This chat is cleared."), ("exti", "OK. This chat is cleared."),
+    ("salir", "Listo. Se ha borrado este chat."),
+])
+def test_exit_still_answers_in_the_exit_words_language(down_client, word, answer):
+    assert sms_messages(down_client, word) == [answer]
     body = chat(down_client, word)
-    assert body["cleared"] is True and body["replies"] == ["OK. This chat is cleared."]
+    assert body["cleared"] is True and body["replies"] == [answer]
     assert body["token"] == ""
 
 

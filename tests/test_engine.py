@@ -16,11 +16,21 @@ from pathlib import Path
 import pytest
 
 from bot import replies
-from bot.engine import TRANSITIONS, EngineSettings, Event, Inbound, State, Step, handle
+from bot.engine import (
+    TRANSITIONS,
+    EngineSettings,
+    Event,
+    Inbound,
+    State,
+    Step,
+    handle,
+    render_for_channel,
+)
 from bot.engine import machine as machine_module
 from bot.engine.machine import _Conversation
 from bot.engine.transitions import ANY, transition_for
 from bot.sms_text import is_gsm7, segment_info
+from intents import Classification
 from resources_db.geography import lookup_zip
 from resources_db.search import SearchHit, SearchResults
 
@@ -62,6 +72,12 @@ class ExplodingListings:
 
     def search(self, *args, **kwargs):
         raise AssertionError("the engine searched when it should not")
+
+
+def reading(intent="unknown", score=90, language="en", **signals) -> Classification:
+    """A classification built by hand, so these tests never depend on the rules."""
+    return Classification(intent, score, language, signals.pop("entities", {}), [],
+                          **signals)
 
 
 def turn(state, text, listings=None, channel="sms", **inbound):
@@ -141,19 +157,49 @@ def test_the_engine_imports_no_flask_twilio_or_database_session():
 # -- exit first ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("step", list(Step))
-@pytest.mark.parametrize("word", ["EXIT", "exit!!", " Exit ", "exti", "SALIR", "borrar", "clear"])
-def test_exit_erases_in_every_step_without_searching(step, word):
+@pytest.mark.parametrize(("word", "answer"), [
+    ("EXIT", "OK. This chat is cleared."), ("exit!!", "OK. This chat is cleared."),
+    (" Exit ", "OK. This chat is cleared."), ("exti", "OK. This chat is cleared."),
+    ("clear", "OK. This chat is cleared."),
+    ("SALIR", "Listo. Se ha borrado este chat."), ("borrar", "Listo. Se ha borrado este chat."),
+])
+def test_exit_erases_in_every_step_without_searching_in_the_exit_words_language(
+        step, word, answer):
     result = turn(state_at(step), word, ExplodingListings())
     assert result.erase is True
     assert result.state is None
-    assert result.replies == ("OK. This chat is cleared.",)
+    assert result.replies == (answer,)
+
+
+def test_a_spanish_exit_in_an_english_conversation_is_answered_in_spanish():
+    result = turn(state_at(Step.RESULTS), "x", ExplodingListings(),
+                  classification=reading("exit", language="es"))
+    assert result.replies == ("Listo. Se ha borrado este chat.",)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_exit_replies_say_nothing_about_the_topic(language):
+    text = EngineSettings().exit_reply_for(language)
+    assert not replies.reveals_on_lock_screen(text)
+    assert is_gsm7(text)
+    for word in ("abuse", "abuso", "help", "ayuda", "shelter", "refugio", "violen"):
+        assert word not in text.lower()
 
 
 def test_exit_answers_the_configured_line():
-    settings = EngineSettings(exit_reply="Done.")
+    settings = EngineSettings(exit_reply="Done.", exit_reply_es="Hecho.")
     result = handle(state_at(Step.RESULTS), Inbound("exit", "chat", NOW), FakeListings(),
                     settings)
     assert result.replies == ("Done.",)
+    result = handle(state_at(Step.RESULTS), Inbound("salir", "chat", NOW), FakeListings(),
+                    settings)
+    assert result.replies == ("Hecho.",)
+
+
+def test_exit_reply_es_is_a_setting():
+    settings = EngineSettings.from_config({"EXIT_REPLY": "Done.", "EXIT_REPLY_ES": "Hecho."})
+    assert (settings.exit_reply, settings.exit_reply_es) == ("Done.", "Hecho.")
+    assert EngineSettings.from_config({}).exit_reply_es == "Listo. Se ha borrado este chat."
 
 
 def test_exit_from_an_opted_out_number_erases_silently():
@@ -315,6 +361,218 @@ def test_emergency_with_a_known_place_offers_a_safe_place_nearby():
 def test_self_harm_puts_988_first_in_every_step(step):
     result = turn(state_at(step), "i want to die", ExplodingListings())
     assert "988" in result.replies[0].split("\n")[0]
+
+
+# -- safety first, not instead --------------------------------------------------------------
+
+DANGER = {"safety": "danger", "safety_score": 90, "urgency": "now"}
+
+
+def first_line(result) -> str:
+    return result.replies[0].split("\n")[0]
+
+
+def test_danger_with_a_named_need_goes_on_with_that_need_not_shelter():
+    custody = reading("emergency", needs=("legal",), who=("children",), **DANGER)
+    result = turn(state_at(Step.MENU), "he hit me before, now he keeps my kids",
+                  ExplodingListings(), classification=custody)
+    assert "911" in first_line(result) and replies.HOTLINE_PHONE in first_line(result)
+    assert "To find legal help near you" in result.replies[0]
+    assert "safe place to stay" not in result.replies[0]
+    assert (result.step, result.state["need"]) == (Step.ASK_PLACE.value, "legal")
+    listings = FakeListings()
+    answered = turn(result.state, "52404", listings)
+    assert listings.calls[0][0] == "legal"
+    assert answered.step == Step.RESULTS.value
+
+
+def test_danger_with_a_named_need_and_a_known_place_sends_the_numbers_then_the_places():
+    listings = FakeListings()
+    clinic = reading("emergency", needs=("health",), **DANGER)
+    result = turn(state_at(Step.RESULTS, need="legal"), "he broke my arm, I need a clinic",
+                  listings, classification=clinic)
+    numbers, places = result.replies
+    assert "911" in numbers and "1) " not in numbers
+    assert "Here is health care near 52404" in places and "1) Place 1" in places
+    assert listings.calls[0][0] == "health"
+    assert result.usage.intent == "emergency" and result.usage.category == "health"
+
+
+def test_a_danger_signal_beside_another_intent_still_comes_first():
+    cps = reading("child_protection", 80, safety="danger", safety_score=75,
+                  needs=("child_protection",))
+    result = turn(state_at(Step.MENU), "cps is here and he has a knife", ExplodingListings(),
+                  classification=cps)
+    assert "911" in first_line(result)
+    assert "help with a CPS case" in result.replies[0]
+    assert result.event == Event.EMERGENCY.value
+
+
+def test_danger_without_a_named_need_still_offers_a_safe_place():
+    result = turn(state_at(Step.MENU), "x", ExplodingListings(),
+                  classification=reading("emergency", **DANGER))
+    assert "safe place to stay" in result.replies[0]
+    assert result.state["need"] == "shelter"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_someone_else_in_danger_is_told_what_to_do_for_them(language):
+    sister = reading("emergency", language=language, subject="other", **DANGER)
+    result = turn(state_at(Step.MENU, language=language), "my sister", ExplodingListings(),
+                  classification=sister)
+    line = first_line(result)
+    assert "911" in line and replies.HOTLINE_PHONE in line
+    expected = ("call 911 for them", "Stay safe yourself", "help you help them",
+                "near them") if language == "en" else (
+                "llame al 911 por ella", "Cuidese usted", "ayudarla")
+    for words in expected:
+        assert words in result.replies[0]
+    assert result.step == Step.ASK_PLACE.value
+
+
+def test_self_harm_puts_988_first_then_offers_someone_to_talk_to():
+    result = turn(state_at(Step.MENU), "x", ExplodingListings(),
+                  classification=reading("self_harm", safety="self_harm", safety_score=95))
+    assert "988" in first_line(result)
+    assert "Reply YES to talk to someone now" in result.replies[0]
+    assert result.step == Step.OFFER_TALK.value
+    talked = turn(result.state, "yes", ExplodingListings())
+    assert replies.HOTLINE_PHONE in talked.replies[0] and "START to 88788" in talked.replies[0]
+
+
+def test_self_harm_with_a_named_need_goes_on_with_it():
+    result = turn(state_at(Step.MENU), "x", ExplodingListings(),
+                  classification=reading("self_harm", safety="self_harm", safety_score=95,
+                                         needs=("housing",)))
+    assert "988" in first_line(result)
+    assert "To find housing help near you" in result.replies[0]
+
+
+def test_someone_elses_self_harm_says_what_to_do_for_them_and_988():
+    result = turn(state_at(Step.MENU), "x", ExplodingListings(),
+                  classification=reading("self_harm", safety="self_harm", safety_score=95,
+                                         subject="other"))
+    assert "call 911 for them" in first_line(result)
+    assert "988" in result.replies[0]
+
+
+def _after(kind: str, step: Step = Step.MENU) -> dict:
+    signal = (reading("emergency", **DANGER) if kind == "danger" else
+              reading("self_harm", safety="self_harm", safety_score=95))
+    return turn(state_at(step), "x", ExplodingListings(), classification=signal).state
+
+
+@pytest.mark.parametrize(("kind", "step"), [
+    ("danger", Step.MENU), ("danger", Step.RESULTS), ("self_harm", Step.MENU),
+    ("self_harm", Step.RESULTS)])
+@pytest.mark.parametrize("text", ["more", "MORE", "yes", "ok", "1", "3", "52404"])
+def test_after_a_safety_reply_more_yes_a_number_and_a_place_go_on(kind, step, text):
+    result = turn(_after(kind, step), text, FakeListings())
+    reply = result.replies[0]
+    assert "Tell me first" not in reply and "did not get that" not in reply
+    assert "OK. Reply MENU for other help" not in reply
+    assert result.step in (Step.ASK_PLACE.value, Step.RESULTS.value, Step.MENU.value,
+                           Step.CONFIRM_STATE.value)
+    if text == "more" and kind == "danger" and step == Step.MENU:
+        assert "To find a safe place to stay near you" in reply and "1 Safe place" in reply
+
+
+def test_more_after_a_danger_offer_near_a_known_place_shows_the_places():
+    listings = FakeListings()
+    result = turn(_after("danger", Step.RESULTS), "more", listings)
+    assert listings.calls[0][0] == "shelter" and result.step == Step.RESULTS.value
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("I got out, I'm at the gas station", "en"), ("ya sali estoy en la tienda", "es")])
+def test_a_status_update_after_danger_is_not_taken_as_a_town(text, language):
+    state = turn(state_at(Step.MENU, language=language), "x", ExplodingListings(),
+                 classification=reading("emergency", language=language, **DANGER)).state
+    result = turn(state, text, ExplodingListings(),
+                  classification=reading("unknown", 100, language))
+    reply = result.replies[0]
+    assert result.event == Event.STATUS.value and result.step == Step.ASK_PLACE.value
+    assert ("Thank you for letting me know" if language == "en" else "Gracias por avisarme") \
+        in reply
+    assert ("ZIP code or city" if language == "en" else "codigo postal") in reply
+    assert "Gas" not in reply and "could not find" not in reply
+    assert result.state["after_safety"] == "danger"
+
+
+@pytest.mark.parametrize("text", ["52404", "Ames, IA", "I'm in Cedar Rapids IA now",
+                                  "at my sisters in Louisville KY"])
+def test_a_real_place_after_danger_is_searched(text):
+    listings = FakeListings()
+    result = turn(_after("danger"), text, listings,
+                  classification=reading("unknown", 100))
+    assert listings.calls and listings.calls[0][0] == "shelter"
+    assert result.step == Step.RESULTS.value
+    assert result.state["after_safety"] == ""
+
+
+def test_outside_the_steps_after_danger_a_loose_place_still_counts():
+    result = turn(state_at(Step.ASK_PLACE), "Ames", FakeListings(),
+                  classification=reading("unknown", 100))
+    assert result.step == Step.CONFIRM_STATE.value
+
+
+# -- a message Harbor cannot read ------------------------------------------------------------
+
+@pytest.mark.parametrize("step", [Step.NEW, Step.MENU, Step.ASK_PLACE, Step.RESULTS,
+                                  Step.CONFIRM_STATE])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_unknown_ends_with_the_hotline(step, language):
+    state = None if step == Step.NEW else state_at(step, language=language)
+    result = turn(state, "x", ExplodingListings(),
+                  classification=reading("unknown", 100, language))
+    assert result.replies[-1].split("\n")[-1] == render_for_channel(
+        replies.say(language, "unknown_tail"), language, "sms")
+    for reply in result.replies:
+        assert "988" not in reply
+        assert is_gsm7(reply) and segment_info(reply).segments <= 3
+        assert not replies.reveals_on_lock_screen(reply)
+
+
+@pytest.mark.parametrize("step", [Step.NEW, Step.MENU, Step.ASK_PLACE])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_unknown_with_distress_words_ends_with_911_988_and_the_hotline(step, language):
+    state = None if step == Step.NEW else state_at(step, language=language)
+    result = turn(state, "x", ExplodingListings(),
+                  classification=reading("unknown", 100, language, safety_score=40))
+    last = result.replies[-1].split("\n")[-1]
+    assert "911" in last and "988" in last and replies.HOTLINE_PHONE in last
+    for reply in result.replies:
+        assert is_gsm7(reply) and segment_info(reply).segments <= 3
+
+
+# -- degraded mode ---------------------------------------------------------------------------
+
+def degraded(text="x", **classification):
+    from bot.engine import handle_without_database
+
+    given = reading(**classification) if classification else None
+    return handle_without_database(Inbound(text, "sms", NOW, classification=given))
+
+
+def test_degraded_mode_reads_the_safety_signal_not_only_the_intent():
+    danger = degraded(intent="legal", safety="danger", safety_score=80).replies[0]
+    assert "911" in danger.split("\n")[0] and replies.HOTLINE_PHONE in danger.split("\n")[0]
+    self_harm = degraded(intent="counseling", safety="self_harm", safety_score=80).replies[0]
+    assert "988" in self_harm.split("\n")[0]
+    other = degraded(intent="emergency", subject="other", **DANGER).replies[0]
+    assert "call 911 for them" in other
+
+
+def test_degraded_mode_gives_911_and_988_on_distress_words():
+    distress = degraded(intent="unknown", safety_score=40).replies[0]
+    assert "911" in distress and "988" in distress and replies.HOTLINE_PHONE in distress
+    plain = degraded(intent="unknown").replies[0]
+    assert replies.HOTLINE_PHONE in plain and "988" not in plain
+
+
+def test_degraded_exit_answers_in_the_exit_words_language():
+    assert degraded("salir").replies == ("Listo. Se ha borrado este chat.",)
+    assert degraded("exit").replies == ("OK. This chat is cleared.",)
 
 
 # -- carrier keywords ------------------------------------------------------------------------

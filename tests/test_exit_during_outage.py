@@ -27,6 +27,7 @@ from resources_db.models import ConversationState
 SENDER = "+15551230101"
 BYSTANDER = "+15551230202"
 EXIT_REPLY = "OK. This chat is cleared."
+EXIT_REPLY_ES = "Listo. Se ha borrado este chat."  # the default: a Spanish exit word
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +77,7 @@ def test_the_persons_own_next_message_settles_it_too(app, signed_sms, db_session
     with monkeypatch.context() as during:
         during.setattr(conversation_store, "load_state", _refused)
         during.setattr(conversation_store, "find_processed", _refused)
-        assert messages_of(signed_sms("salir", sender=SENDER)) == [EXIT_REPLY]
+        assert messages_of(signed_sms("salir", sender=SENDER)) == [EXIT_REPLY_ES]
     (reply,) = messages_of(signed_sms("52404", sender=SENDER))
     assert "lugar seguro" not in reply.split("\n")[0].lower()
     assert pending_erasures(app.config).keys() == []

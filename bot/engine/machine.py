@@ -2,11 +2,14 @@
 
 Order of every turn:
 1. Classify the message (intents.classify needs no database).
-2. `exit` first: erase, answer the neutral EXIT_REPLY (nothing to an opted-out number).
+2. `exit` first: erase, answer the neutral EXIT_REPLY, or EXIT_REPLY_ES when the exit
+   word was Spanish (nothing to an opted-out number).
 3. An opted-out SMS conversation stays silent until START.
-4. The message becomes an Event; `transitions.TRANSITIONS` names the action for the
-   current step; the action returns the new state and the replies.
-5. The first answer of a conversation ends with the one-line exit tip.
+4. The message becomes an Event (a danger or self-harm signal wins, even beside another
+   intent); `transitions.TRANSITIONS` names the action for the current step; the action
+   returns the new state and the replies.
+5. The first answer of a conversation ends with the one-line exit tip; a message Harbor
+   could not read ends with the hotline (and 911 and 988 when it has distress words).
 6. SMS replies are rendered for the lock screen and GSM-7, in at most three segments.
 """
 
@@ -24,6 +27,7 @@ from resources_db.geography import Place, PlaceLookup
 from resources_db.search import SearchResults
 
 from .. import replies
+from ..sms_text import to_gsm7
 from .results import finish_sms, fit_sms, fits_sms, render_results
 from .state import State
 from .transitions import Event, Step, transition_for
@@ -52,6 +56,11 @@ _NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MAX_STATES_LISTED = 6
 PAGE_SIZE = 3
+# A safety score this high without a clear signal still means distress words were there.
+DISTRESS_SCORE = 30
+_SAFETY_EVENTS = frozenset({Event.EMERGENCY, Event.SELF_HARM, Event.STATUS})
+_AFTER_SAFETY_STEPS = frozenset({Step.ASK_PLACE, Step.CONFIRM_STATE, Step.OFFER_SHELTER,
+                                 Step.OFFER_TALK})
 
 
 class Listings(Protocol):
@@ -68,14 +77,20 @@ class EngineSettings:
 
     ttl_minutes: int = 30
     exit_reply: str = "OK. This chat is cleared."
+    exit_reply_es: str = "Listo. Se ha borrado este chat."
 
     @classmethod
     def from_config(cls, config) -> EngineSettings:
-        """Return the settings of an app config (SESSION_TTL_MINUTES, EXIT_REPLY)."""
+        """Return the settings of an app config (SESSION_TTL_MINUTES, EXIT_REPLY, ...)."""
         return cls(
             ttl_minutes=int(config.get("SESSION_TTL_MINUTES") or 30),
             exit_reply=str(config.get("EXIT_REPLY") or cls.exit_reply),
+            exit_reply_es=str(config.get("EXIT_REPLY_ES") or cls.exit_reply_es),
         )
+
+    def exit_reply_for(self, language: str | None) -> str:
+        """Return the neutral exit line in the language of the exit message."""
+        return self.exit_reply_es if language == "es" else self.exit_reply
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,53 @@ def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text or "")
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _safety(classification) -> str:
+    """Return "danger", "self_harm" or "": the intent's, else the reading's own signal."""
+    if classification.intent == "emergency":
+        return "danger"
+    if classification.intent == "self_harm":
+        return "self_harm"
+    safety = getattr(classification, "safety", "") or ""
+    return safety if safety in ("danger", "self_harm") else ""
+
+
+def _distressed(classification) -> bool:
+    """Return True when the message had distress words (a signal or a high safety score)."""
+    return bool(_safety(classification)) or (
+        int(getattr(classification, "safety_score", 0) or 0) >= DISTRESS_SCORE)
+
+
+def _about_someone_else(classification) -> bool:
+    return getattr(classification, "subject", "self") == "other"
+
+
+def _named_need(classification) -> str:
+    """Return the first resource need the message names beside a safety signal, or ""."""
+    named = [classification.intent] if classification.intent in NEEDS else []
+    named += [need for need in getattr(classification, "needs", ()) or () if need in NEEDS]
+    return named[0] if named else ""
+
+
+def _real_place(text: str) -> PlaceLookup | None:
+    """Return the place `text` names for certain (ZIP, city with state, a known city).
+
+    After a danger reply, "I'm at the gas station" must not become Gas, KS: a city
+    counts only where find_place_mentions finds it (after "in", with its state, or as
+    the whole message), a state only as the whole message.
+    """
+    mentions = geography.find_place_mentions(text or "")
+    if mentions.zip:
+        place = geography.lookup_zip(mentions.zip)
+        return PlaceLookup("found", place) if place else PlaceLookup("not_found")
+    if mentions.city:
+        lookup = geography.resolve_city(mentions.city, mentions.state)
+        return lookup if lookup.status != "not_found" else None
+    code = geography.state_code(text or "")
+    if code:
+        return PlaceLookup("found", _state_place(code), (code,))
+    return None
 
 
 def _yes_or_no(text: str) -> Event | None:
@@ -298,21 +360,79 @@ class _Conversation:
         return (replace(state, opted_out=False, step=Step.MENU),
                 [f"{self.say('opt_in')}\n{self.menu_text()}"])
 
+    def continue_with_need(self, state: State, need: str, line: str
+                           ) -> tuple[State, list[str]]:
+        """After a safety line, go on with the need named: ask the place, or search it."""
+        state = replace(self.apply_lookup(state, self.lookup), need=need, page=0)
+        if state.pending_city or state.place is None:
+            return self.advance(state, line)
+        # The numbers travel alone, so the places keep their full three segments.
+        state, texts = self.show_results(state)
+        return state, [line, *texts]
+
+    def offer_text(self, state: State) -> str:
+        """Return the open offer of the step a safety reply left the conversation in."""
+        if state.step == Step.OFFER_TALK:
+            return self.say("self_harm_offer")
+        if state.step == Step.CONFIRM_STATE:
+            return self.ask_state_text(state)
+        if state.step == Step.OFFER_SHELTER and state.place is not None:
+            return self.say("emergency_offer_known", place=self.place_label(state.place))
+        if state.need and state.need != "shelter":
+            return self.say("ask_place", need=self.need_label(state.need))
+        other = _about_someone_else(self.classification) and state.after_safety == "danger"
+        return self.say("emergency_offer_ask_other" if other else "emergency_offer_ask")
+
     def emergency(self, state: State) -> tuple[State, list[str]]:
+        other = _about_someone_else(self.classification)
+        line = self.say("emergency_other" if other else "emergency")
+        state = replace(state, after_safety="danger")
+        need = _named_need(self.classification)
+        if need:
+            return self.continue_with_need(state, need, line)
         state = replace(self.apply_lookup(state, self.lookup), need="shelter", page=0)
-        line = self.say("emergency")
         if state.pending_city:
             return replace(state, step=Step.CONFIRM_STATE), [
                 f"{line}\n{self.ask_state_text(state)}"]
         if state.place is not None:
-            offer = self.say("emergency_offer_known", place=self.place_label(state.place))
-            return replace(state, step=Step.OFFER_SHELTER), [f"{line}\n{offer}"]
-        return replace(state, step=Step.ASK_PLACE), [
-            f"{line}\n{self.say('emergency_offer_ask')}"]
+            state = replace(state, step=Step.OFFER_SHELTER)
+            return state, [f"{line}\n{self.offer_text(state)}"]
+        offer = "emergency_offer_ask_other" if other else "emergency_offer_ask"
+        return replace(state, step=Step.ASK_PLACE), [f"{line}\n{self.say(offer)}"]
 
     def self_harm(self, state: State) -> tuple[State, list[str]]:
-        step = Step.MENU if state.step == Step.NEW else state.step
-        return replace(state, step=step), [self.say("self_harm")]
+        other = _about_someone_else(self.classification)
+        line = self.say("self_harm")
+        if other:
+            line = f"{self.say('self_harm_other')}\n{line}"
+        state = replace(state, after_safety="self_harm")
+        need = _named_need(self.classification)
+        if need:
+            return self.continue_with_need(state, need, line)
+        state = replace(state, step=Step.OFFER_TALK, page=0, pending_city="",
+                        pending_states=(), pending_likely="")
+        return state, [f"{line}\n{self.say('self_harm_offer')}"]
+
+    def status_noted(self, state: State) -> tuple[State, list[str]]:
+        """Acknowledge a status update after a safety reply; the offer stays open."""
+        key = ("status_noted_self_harm" if state.after_safety == "self_harm"
+               else "status_noted_danger")
+        return state, [f"{self.say(key)}\n{self.offer_text(state)}"]
+
+    def talk_offer_accepted(self, state: State) -> tuple[State, list[str]]:
+        self.intent = "talk_to_someone"
+        return self.support(replace(state, step=Step.MENU), "talk_to_someone")
+
+    def ask_place_more(self, state: State) -> tuple[State, list[str]]:
+        if not state.need:
+            return self.more_without_results(state)
+        text = self.say("ask_place_more", need=self.need_label(state.need))
+        return replace(state, step=Step.ASK_PLACE), [f"{text}\n{self.menu_text()}"]
+
+    def ask_place_yes(self, state: State) -> tuple[State, list[str]]:
+        if not state.need:
+            return self.acknowledge(state)
+        return replace(state, step=Step.ASK_PLACE), [self.say("ask_place_yes")]
 
     def greeting(self, state: State) -> tuple[State, list[str]]:
         return replace(state, step=Step.MENU), [f"{self.say('greeting_again')}\n{self.menu_text()}"]
@@ -334,9 +454,8 @@ class _Conversation:
             return state, [f"{lead}\n{self.ask_state_text(state)}"]
         if state.step == Step.RESULTS and state.need and state.place is not None:
             return self.show_results(state, lead)
-        if state.step == Step.OFFER_SHELTER and state.place is not None:
-            offer = self.say("emergency_offer_known", place=self.place_label(state.place))
-            return state, [f"{lead}\n{offer}"]
+        if state.step in (Step.OFFER_SHELTER, Step.OFFER_TALK):
+            return state, [f"{lead}\n{self.offer_text(state)}"]
         step = Step.WELCOME if state.step == Step.WELCOME else Step.MENU
         return replace(state, step=step), [f"{lead}\n{self.menu_text()}"]
 
@@ -427,7 +546,7 @@ class _Conversation:
         return self.advance(replace(state, need="shelter", page=0))
 
     def acknowledge(self, state: State) -> tuple[State, list[str]]:
-        step = Step.MENU if state.step == Step.OFFER_SHELTER else state.step
+        step = Step.MENU if state.step in (Step.OFFER_SHELTER, Step.OFFER_TALK) else state.step
         return replace(state, step=step), [self.say("acknowledge")]
 
     def ask_place_again(self, state: State) -> tuple[State, list[str]]:
@@ -449,8 +568,13 @@ def _event(classification, text: str, state: State, channel: str
         return (Event.OPT_OUT if channel == "sms" else Event.HELP), None, None
     if intent == "opt_in":
         return (Event.OPT_IN if channel == "sms" else Event.GREETING), None, None
-    if intent in ("emergency", "self_harm"):
-        return _SIMPLE_EVENTS[intent], _lookup_from_entities(entities), None
+    safety = _safety(classification)
+    if safety:
+        event = Event.EMERGENCY if safety == "danger" else Event.SELF_HARM
+        return event, _lookup_from_entities(entities), None
+    # In the steps after a safety reply only a real place counts ("I'm at the gas
+    # station" is news, not Gas, KS), and a message with no need and no place is news.
+    after_safety = bool(state.after_safety) and state.step in _AFTER_SAFETY_STEPS
     number = _NUMBER.match(text or "")
     if number and intent not in NEEDS and intent not in SUPPORT:
         value = int(number.group(1))
@@ -467,7 +591,11 @@ def _event(classification, text: str, state: State, channel: str
     if intent in SUPPORT:
         return Event.SUPPORT, _lookup_from_entities(entities), None
     if intent == "location":
-        lookup = _lookup_from_entities(entities) or geography.resolve_place(text or "")
+        lookup = _lookup_from_entities(entities)
+        if lookup is None:
+            lookup = _real_place(text) if after_safety else geography.resolve_place(text or "")
+        if lookup is None and after_safety:
+            return Event.STATUS, None, None
         return Event.PLACE, lookup, None
     event = _SIMPLE_EVENTS.get(intent, Event.UNKNOWN)
     if event in (Event.UNKNOWN, Event.GREETING, Event.THANKS):
@@ -478,10 +606,14 @@ def _event(classification, text: str, state: State, channel: str
     if event == Event.UNKNOWN:
         # "I moved to Louisville KY": no intent, but a place, which is taken in any step.
         lookup = _lookup_from_entities(entities)
-        if lookup is None and state.step in (Step.ASK_PLACE, Step.CONFIRM_STATE):
+        if lookup is None and after_safety:
+            lookup = _real_place(text)
+        elif lookup is None and state.step in (Step.ASK_PLACE, Step.CONFIRM_STATE):
             lookup = geography.resolve_place(text or "")
         if lookup is not None and lookup.status != "not_found":
             return Event.PLACE, lookup, None
+        if after_safety:
+            return Event.STATUS, None, None
     return event, None, None
 
 
@@ -518,7 +650,7 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
     # Exit comes first, before any step, flag or lookup.
     if classification.intent == "exit":
         silent = current.opted_out and inbound.channel == "sms"
-        answer = () if silent else (settings.exit_reply,)
+        answer = () if silent else (_exit_reply(settings, classification, inbound),)
         return Turn(None, answer, classification, True, "exit", "exit", "erased",
                     UsageFacts(intent="exit"))
 
@@ -543,11 +675,33 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
         if not conversation.tip_used:
             texts[-1] = f"{texts[-1]}\n{replies.say(language, 'exit_tip')}"
         new_state = replace(new_state, tip_given=True)
+    if texts and event in (Event.UNKNOWN, Event.STATUS):
+        # Never only "did not get that": the hotline, and 911 and 988 on distress words;
+        # as a text of its own when the reply cannot carry it in three segments.
+        tail = _unknown_tail(language, classification)
+        joined = f"{texts[-1]}\n{tail}"
+        if inbound.channel != "sms" or fits_sms(finish_sms(joined, language)):
+            texts[-1] = joined
+        else:
+            texts.append(tail)
+    if event not in _SAFETY_EVENTS and new_state.step not in _AFTER_SAFETY_STEPS:
+        new_state = replace(new_state, after_safety="")
 
     rendered = tuple(render_for_channel(text, language, inbound.channel) for text in texts)
     return Turn(new_state.to_dict(), rendered, classification, False, event.value,
                 transition.action, new_state.step.value,
                 _usage(conversation, new_state, language))
+
+
+def _exit_reply(settings: EngineSettings, classification, inbound: Inbound) -> str:
+    """Return the neutral exit line in the exit message's language, GSM-7 by SMS."""
+    text = settings.exit_reply_for(getattr(classification, "language", "en"))
+    return to_gsm7(text) if inbound.channel == "sms" else text
+
+
+def _unknown_tail(language: str, classification) -> str:
+    key = "unknown_tail_distress" if _distressed(classification) else "unknown_tail"
+    return replies.say(language, key)
 
 
 def _usage(conversation: _Conversation, state: State, language: str) -> UsageFacts:
@@ -573,13 +727,20 @@ def handle_without_database(inbound: Inbound, settings: EngineSettings | None = 
                 else (inbound.language_hint if inbound.language_hint in replies.LANGUAGES
                       else "en"))
     if intent == "exit":
-        return Turn(None, (settings.exit_reply,), classification, True, "exit", "exit",
-                    "erased")
-    if intent == "emergency":
-        text = (f"{replies.say(language, 'emergency')}\n"
+        return Turn(None, (_exit_reply(settings, classification, inbound),), classification,
+                    True, "exit", "exit", "erased")
+    safety = _safety(classification)
+    other = _about_someone_else(classification)
+    if safety == "danger":
+        text = (f"{replies.say(language, 'emergency_other' if other else 'emergency')}\n"
                 f"{replies.say(language, 'degraded_emergency_tail')}")
-    elif intent == "self_harm":
+    elif safety == "self_harm":
         text = replies.say(language, "self_harm")
+        if other:
+            text = f"{replies.say(language, 'self_harm_other')}\n{text}"
+    elif _distressed(classification):
+        text = (f"{replies.say(language, 'degraded')}\n"
+                f"{replies.say(language, 'degraded_distress_tail')}")
     else:
         text = replies.say(language, "degraded")
     rendered = (render_for_channel(text, language, inbound.channel),)

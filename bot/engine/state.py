@@ -1,8 +1,9 @@
 """The state one conversation keeps between messages, and its JSON form.
 
 Only what the next reply needs: the language, the step, the need, the place, the page
-of results, the opted-out flag, whether the exit tip was given, and a city waiting for
-its state. Never a message body, never a number (privacy rule 2).
+of results, the opted-out flag, whether the exit tip was given, a city waiting for
+its state, and whether the last steps follow a danger or self-harm reply.
+Never a message body, never a number (privacy rule 2).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class State:
     pending_city: str = ""
     pending_states: tuple[str, ...] = ()
     pending_likely: str = ""
+    # "danger" or "self_harm" while the conversation is in the steps after that reply:
+    # there only a real place counts as a place, and a status update is acknowledged.
+    after_safety: str = ""
 
     def to_dict(self) -> dict:
         """Return the JSON form stored in ConversationState.state."""
@@ -62,6 +66,7 @@ class State:
             "pending_city": self.pending_city,
             "pending_states": list(self.pending_states),
             "pending_likely": self.pending_likely,
+            "after_safety": self.after_safety,
         }
 
     @classmethod
@@ -86,4 +91,6 @@ class State:
             pending_city=str(data.get("pending_city") or ""),
             pending_states=tuple(str(s) for s in data.get("pending_states") or ()),
             pending_likely=str(data.get("pending_likely") or ""),
+            after_safety=(data.get("after_safety")
+                          if data.get("after_safety") in ("danger", "self_harm") else ""),
         )

@@ -25,6 +25,7 @@ class Step(Enum):
     CONFIRM_STATE = "confirm_state"  # a city in several states: which one?
     RESULTS = "results"  # places shown; MORE pages on
     OFFER_SHELTER = "offer_shelter"  # after danger, with the place known: YES shows places
+    OFFER_TALK = "offer_talk"  # after self-harm: YES (or MORE) gives someone to talk to
 
 
 class Event(Enum):
@@ -46,6 +47,7 @@ class Event(Enum):
     CHOICE = "choice"  # a menu number
     YES = "yes"
     NO = "no"
+    STATUS = "status"  # after a safety reply: no need, no place ("I got out, I'm at a store")
     UNKNOWN = "unknown"
 
 
@@ -54,6 +56,9 @@ ANY = None  # a row for every step that has none of its own
 _EVERY_STEP = frozenset(Step)
 _FIND = frozenset({Step.RESULTS, Step.ASK_PLACE, Step.CONFIRM_STATE})
 _FIND_OR_MENU = _FIND | {Step.MENU}
+# Where a conversation waits after a danger or self-harm reply.
+_AFTER_SAFETY = frozenset({Step.ASK_PLACE, Step.CONFIRM_STATE, Step.OFFER_SHELTER,
+                           Step.OFFER_TALK})
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,14 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     # Carrier keywords (SMS): confirm once, then silence until START.
     (ANY, Event.OPT_OUT): _t("opt_out", _EVERY_STEP),
     (ANY, Event.OPT_IN): _t("opt_in", Step.MENU),
-    # Danger wins in every step: numbers first, then a safe place nearby.
-    (ANY, Event.EMERGENCY): _t("emergency", Step.ASK_PLACE, Step.OFFER_SHELTER,
-                               Step.CONFIRM_STATE),
-    (ANY, Event.SELF_HARM): _t("self_harm", _EVERY_STEP - {Step.NEW}),
+    # Safety first, not instead: danger puts 911 and the hotline first, then goes on with
+    # the need the person named, else offers a safe place nearby; self-harm puts 988
+    # first, then the named need, else offers someone to talk to.
+    (ANY, Event.EMERGENCY): _t("emergency", _FIND, Step.OFFER_SHELTER),
+    (ANY, Event.SELF_HARM): _t("self_harm", _FIND, Step.OFFER_TALK),
+    # After a safety reply, a message with no need and no place ("I got out, I'm at the
+    # gas station") is acknowledged and the offer stays open.
+    (ANY, Event.STATUS): _t("status_noted", _AFTER_SAFETY),
     # First contact that asks for nothing yet: is it safe, EXIT, the menu.
     (Step.NEW, Event.GREETING): _t("welcome", Step.WELCOME),
     (Step.NEW, Event.HELP): _t("help", Step.WELCOME),
@@ -93,14 +102,20 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     (ANY, Event.THANKS): _t("thanks", _EVERY_STEP - {Step.NEW}),
     (ANY, Event.MENU): _t("menu", Step.MENU),
     (ANY, Event.LANGUAGE): _t("switch_language", _FIND_OR_MENU | {Step.WELCOME,
-                                                                  Step.OFFER_SHELTER}),
+                                                                  Step.OFFER_SHELTER,
+                                                                  Step.OFFER_TALK}),
     # A need or a place is taken in any step.
     (ANY, Event.NEED): _t("need", _FIND),
     (ANY, Event.CHOICE): _t("choose", _FIND_OR_MENU),
     (ANY, Event.SUPPORT): _t("support", _EVERY_STEP - {Step.NEW}),
     (ANY, Event.PLACE): _t("place", _FIND_OR_MENU),
-    # MORE pages on from results; elsewhere it asks for a need first.
+    # MORE pages on from results; while a place is awaited it asks again and shows the
+    # other help; after an offer it takes the offer; elsewhere it asks for a need first.
     (Step.RESULTS, Event.MORE): _t("more", Step.RESULTS),
+    (Step.ASK_PLACE, Event.MORE): _t("ask_place_more", Step.ASK_PLACE, Step.MENU),
+    (Step.CONFIRM_STATE, Event.MORE): _t("ask_state", Step.CONFIRM_STATE),
+    (Step.OFFER_SHELTER, Event.MORE): _t("offer_accepted", _FIND),
+    (Step.OFFER_TALK, Event.MORE): _t("talk_offer_accepted", Step.ASK_PLACE, Step.MENU),
     (ANY, Event.MORE): _t("more_without_results", Step.MENU),
     # Is it safe to text now?
     (Step.WELCOME, Event.YES): _t("safe_yes", Step.MENU),
@@ -112,6 +127,11 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     # After danger, with the place known: YES shows safe places to stay.
     (Step.OFFER_SHELTER, Event.YES): _t("offer_accepted", _FIND),
     (Step.OFFER_SHELTER, Event.NO): _t("acknowledge", Step.MENU),
+    # After self-harm: YES gives someone to talk to now.
+    (Step.OFFER_TALK, Event.YES): _t("talk_offer_accepted", Step.ASK_PLACE, Step.MENU),
+    (Step.OFFER_TALK, Event.NO): _t("acknowledge", Step.MENU),
+    # Waiting for a place: YES ("ok") asks for it once more, plainly.
+    (Step.ASK_PLACE, Event.YES): _t("ask_place_yes", Step.ASK_PLACE),
     (ANY, Event.YES): _t("acknowledge", _EVERY_STEP - {Step.NEW}),
     (ANY, Event.NO): _t("acknowledge", _EVERY_STEP - {Step.NEW}),
     # Not understood: ask again (the place, the state, or the menu).
