@@ -27,6 +27,9 @@ NEVER_LIMITED = [
     ("EXIT", "exit"), ("SALIR", "exit"), ("he has a gun", "emergency"),
     ("I want to kill myself", "self_harm"), ("quiero morir", "self_harm"),
 ]
+# What each answer must say (exit answers in the exit word's language).
+NEVER_LIMITED_ANSWER = {"EXIT": "cleared", "SALIR": "borrado", "he has a gun": "911",
+                        "I want to kill myself": "988", "quiero morir": "988"}
 
 
 @pytest.fixture
@@ -87,7 +90,7 @@ def test_exit_emergency_and_self_harm_are_answered_over_the_limit(signed_sms, te
     assert sms_messages(signed_sms("menu")) == [LIMITED_EN]
     answer = "\n".join(sms_messages(signed_sms(text)))
     assert answer and LIMITED_EN not in answer and LIMITED_ES not in answer
-    expected = {"exit": "cleared", "emergency": "911", "self_harm": "988"}[intent]
+    expected = NEVER_LIMITED_ANSWER[text]
     assert expected in answer
 
 
@@ -182,7 +185,7 @@ def test_chat_exit_emergency_and_self_harm_are_answered_over_the_limit(client, t
     assert answered.status_code == 200
     body = answered.get_json()
     assert body["cleared"] is (intent == "exit")
-    expected = {"exit": "cleared", "emergency": "911", "self_harm": "988"}[intent]
+    expected = NEVER_LIMITED_ANSWER[text]
     assert expected in "\n".join(body["replies"])
 
 
