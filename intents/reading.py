@@ -27,6 +27,10 @@ MODEL_CONTROL_AT = 0.50
 RULES_SURE_AT = 85
 SURE_RULES_LIFT = 3.0
 SWITCH_AT = 0.5
+GOT_OUT_LIFT = 2.0
+# Word pairs that say the person is out of danger now (normalized, no accents).
+_GOT_OUT = frozenset({"got out", "i left", "am safe", "made it", "got away", "ya sali",
+                      "ya me", "a salvo", "estoy bien", "me fui", "me sali", "logre salir"})
 RULES_NEED_SURE_AT = 75
 NEED_AT = 0.20
 RULE_NEED_AT = 55
@@ -93,6 +97,8 @@ def read(text: str) -> Classification:
         # The rules sure of a need ("how do i get ebt") ask more of the model.
         sure = rules.intent != "unknown" and rules.score >= RULES_SURE_AT
         lift = SURE_RULES_LIFT if sure else 1.0
+        if _GOT_OUT & set(_pairs(words)):
+            lift *= GOT_OUT_LIFT  # "I got out", "ya sali": news of safety, not of danger
         danger = opinion.probability("safety", "danger") / lift
         despair = opinion.probability("safety", "self_harm") / lift
         if despair >= SELF_HARM_AT and despair > danger:
@@ -119,7 +125,8 @@ def read(text: str) -> Classification:
                 intent, score = best, max(round(100 * probability), 55)
     return replace(
         rules, intent=intent, score=int(score), safety=safety, safety_score=int(safety_score),
-        needs=_needs(rules, opinion, intent, bool(safety)), who=_who(words),
+        needs=_needs(rules, opinion, intent, bool(safety), safety == "self_harm"),
+        who=_who(words),
         urgency=_urgency(words, safety), subject=_subject(opinion),
     )
 
@@ -132,7 +139,7 @@ def _best_need(opinion: Opinion) -> tuple[str, float]:
 
 
 def _needs(rules: Classification, opinion: Opinion | None, intent: str,
-           in_danger: bool) -> tuple[str, ...]:
+           in_danger: bool, means_not_needs: bool = False) -> tuple[str, ...]:
     # Beside a safety signal a need must be named plainly: the reply acts on it.
     model_at, rule_at = (SAFETY_NEED_AT, SAFETY_RULE_NEED_AT) if in_danger else (
         NEED_AT, RULE_NEED_AT)
@@ -146,7 +153,16 @@ def _needs(rules: Classification, opinion: Opinion | None, intent: str,
         for name, probability in opinion.ranked["intent"]:
             if name in NEEDS and probability >= model_at:
                 found[name] = max(found.get(name, 0.0), probability)
+    if means_not_needs:
+        # "I have the pills in my hand" beside self-harm names the means, not a need for
+        # drug treatment or a clinic: the reply must not turn to a treatment search.
+        for name in ("substance_use", "health"):
+            found.pop(name, None)
     return tuple(sorted(found, key=lambda name: -found[name]))
+
+
+def _pairs(words: list[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
 def _who(words: list[str]) -> tuple[str, ...]:
