@@ -37,13 +37,9 @@ RULE_NEED_AT = 55
 SAFETY_NEED_AT = 0.40
 SAFETY_RULE_NEED_AT = 75
 OTHER_AT = 0.5
-CONTROL = frozenset({"exit", "opt_out", "opt_in", "help", "menu", "more", "language",
-                     "greeting", "thanks", "location"})
 SAFETY_INTENTS = {"emergency": "danger", "self_harm": "self_harm"}
-NEEDS = ("shelter", "housing", "legal", "immigration", "economic", "children",
-         "child_protection", "counseling", "substance_use", "health", "parenting", "faith",
-         "using_violence", "safety_planning", "talk_to_someone", "is_this_abuse",
-         "confidentiality")
+# What the reading may name as a need: the rule files' own groups (need and support).
+NEED_GROUPS = frozenset({"need", "support"})
 
 # Populations by the words people use for them (normalized: no accents, lower case).
 WHO_WORDS = {
@@ -71,9 +67,11 @@ _TONIGHT = ("tonight", "esta noche", "this night")
 
 def read(text: str) -> Classification:
     """Classify `text` (the rules), then add the second opinion and the other signals."""
-    rules = compiled_rules().classify(text)
+    engine = compiled_rules()
+    group = engine.group
+    rules = engine.classify(text)
     model = second_opinion()
-    if rules.intent == "exit" or (rules.intent in CONTROL and rules.score >= 95):
+    if rules.intent == "exit" or (group.get(rules.intent) == "control" and rules.score >= 95):
         return rules
     words = normalize(text)
     # A number, "no", "si": replies to a question, which the conversation reads; the
@@ -114,9 +112,9 @@ def read(text: str) -> Classification:
     if not safety and opinion is not None:
         best, probability = _best_need(opinion)
         rules_unsure = rules.intent == "unknown" or (
-            rules.score < RULES_NEED_SURE_AT and rules.intent not in CONTROL)
+            rules.score < RULES_NEED_SURE_AT and group.get(rules.intent) != "control")
         wanted = MODEL_INTENT_AT if rules.intent != "unknown" else MODEL_UNKNOWN_AT
-        if best in CONTROL:
+        if group.get(best) == "control":
             wanted = max(wanted, MODEL_CONTROL_AT)  # a wrong "exit" erases the conversation
         if best == "exit" and LEAVING_WORDS & set(words):
             best = ""  # "exit this relationship" is about leaving (the taxonomy's rule)
@@ -125,7 +123,8 @@ def read(text: str) -> Classification:
                 intent, score = best, max(round(100 * probability), 55)
     return replace(
         rules, intent=intent, score=int(score), safety=safety, safety_score=int(safety_score),
-        needs=_needs(rules, opinion, intent, bool(safety), safety == "self_harm"),
+        needs=_needs(rules, opinion, intent, group, bool(safety),
+                     safety == "self_harm"),
         who=_who(words),
         urgency=_urgency(words, safety), subject=_subject(opinion),
     )
@@ -139,19 +138,20 @@ def _best_need(opinion: Opinion) -> tuple[str, float]:
 
 
 def _needs(rules: Classification, opinion: Opinion | None, intent: str,
-           in_danger: bool, means_not_needs: bool = False) -> tuple[str, ...]:
+           group: dict[str, str], in_danger: bool,
+           means_not_needs: bool = False) -> tuple[str, ...]:
     # Beside a safety signal a need must be named plainly: the reply acts on it.
     model_at, rule_at = (SAFETY_NEED_AT, SAFETY_RULE_NEED_AT) if in_danger else (
         NEED_AT, RULE_NEED_AT)
     found: dict[str, float] = {}
-    if intent in NEEDS:
+    if group.get(intent) in NEED_GROUPS:
         found[intent] = 2.0
     for name, value in [(rules.intent, rules.score), *rules.alternatives]:
-        if name in NEEDS and value >= rule_at:
+        if group.get(name) in NEED_GROUPS and value >= rule_at:
             found[name] = max(found.get(name, 0.0), value / 100)
     if opinion is not None:
         for name, probability in opinion.ranked["intent"]:
-            if name in NEEDS and probability >= model_at:
+            if group.get(name) in NEED_GROUPS and probability >= model_at:
                 found[name] = max(found.get(name, 0.0), probability)
     if means_not_needs:
         # "I have the pills in my hand" beside self-harm names the means, not a need for
