@@ -15,10 +15,12 @@ never counted and never refused, and a storage failure lets the message through.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -26,6 +28,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
 from limits.strategies import STRATEGIES, RateLimiter
 
 from .config import ConfigurationError
@@ -61,6 +64,10 @@ class MessageLimits:
     strategy: RateLimiter
     per_conversation: RateLimitItem
     per_address: RateLimitItem
+    # limits' MemoryStorage (re)starts its expiry Timer without a lock, so two threads
+    # hitting it at once can start the same Timer twice (RuntimeError). Hits to the
+    # in-process store are serialized; Redis needs no lock of ours.
+    hit_lock: contextlib.AbstractContextManager = field(default_factory=contextlib.nullcontext)
 
 
 def _parse_limit(config: dict, name: str) -> RateLimitItem:
@@ -91,6 +98,8 @@ def init_app(app: Flask) -> None:
                 limiter.storage),
             per_conversation=_parse_limit(app.config, "RATELIMIT_PER_CONVERSATION"),
             per_address=_parse_limit(app.config, "RATELIMIT_PER_ADDRESS"),
+            hit_lock=(threading.Lock() if isinstance(limiter.storage, MemoryStorage)
+                      else contextlib.nullcontext()),
         )
     app.extensions["harbor_message_limits"] = limits
 
@@ -128,8 +137,9 @@ def over_message_limits(intent: str, conversation_key: str | None,
         return False
     try:
         # Every check is hit (no short cut): a refused message still counts everywhere.
-        allowed = [limits.strategy.hit(item, _KEY_NAMESPACE, request.endpoint or "", key)
-                   for item, key in checks]
+        with limits.hit_lock:
+            allowed = [limits.strategy.hit(item, _KEY_NAMESPACE, request.endpoint or "", key)
+                       for item, key in checks]
     except Exception as error:  # noqa: BLE001 - a limit store outage must not cost an answer
         logger.error("rate limit storage failed, message let through: %s",
                      type(error).__name__)
