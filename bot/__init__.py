@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .config import load_config
-from .database import init_database
-from .logging_setup import configure_logging
+from bot.config import load_config
+from bot.database import init_database
+from bot.logging_setup import configure_logging
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,11 +29,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_database(app)
 
-    from . import extensions
+    from bot import extensions
 
     extensions.init_app(app)
 
-    from . import admin, auth, chat, chat_page, console, health, security_headers, sms
+    from bot import security_headers
+    from bot.channels import chat, chat_page, console, health, sms
+    from bot.staff import admin, auth
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth.blueprint)
@@ -42,12 +44,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(chat_page.blueprint)
     app.register_blueprint(console.blueprint)
     app.register_blueprint(admin.blueprint)
-    from . import insights
+    from bot.staff import insights
 
     app.register_blueprint(insights.blueprint)
     security_headers.init_app(app)
 
-    from .cli import register_commands
+    from bot.cli import register_commands
 
     register_commands(app)
     return app

@@ -15,7 +15,10 @@ the way people write it ("he's outside", "ayúdame") and still match "hes outsid
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from text_folding import fold
+
+__all__ = ["fold", "cut_long_runs", "shorter_forms"]
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")
@@ -62,14 +65,6 @@ SHORTHAND: dict[str, str] = {
     "nececito": "necesito", "nesecito": "necesito", "nesesito": "necesito",
     "ahorita": "ahora", "horita": "ahora", "orita": "ahora",
 }
-
-
-def fold(text: str) -> str:
-    """Lowercase and drop accents, apostrophes and punctuation; nothing else."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = text.replace("'", "").replace("\u2019", "").replace("`", "")
-    return _NOT_WORD.sub(" ", text).strip()
 
 
 def cut_long_runs(word: str) -> str:

@@ -14,13 +14,14 @@ The indexes are built once, on first use, from the 42,000 ZIP records the packag
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import asin, cos, radians, sin, sqrt
 
 import zipcodes
+
+from text_folding import SAINT_FORMS, fold_place
 
 STATE_NAMES: dict[str, str] = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
@@ -69,16 +70,8 @@ _NOT_A_CITY = {
     "general", "a", "the", "my", "me", "we", "of", "and", "or", "la", "el",
 }
 
-_SAINT_FORMS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount", "pt": "point"}
-
-
-def normalize_place_text(text: str) -> str:
-    """Lowercase, drop accents and punctuation, expand St./Ft./Mt.; for matching names."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    words = [_SAINT_FORMS.get(word, word) for word in text.split()]
-    return " ".join(words)
+# Place names fold in text_folding like every other word; the name stays for callers.
+normalize_place_text = fold_place
 
 
 @dataclass(frozen=True)
@@ -483,7 +476,7 @@ def _display_city(original: str) -> str:
     words = []
     for word in original.split():
         lowered = word.lower()
-        if lowered in _SAINT_FORMS:
+        if lowered in SAINT_FORMS:
             words.append(lowered.capitalize() + ".")
         else:
             words.append(word[:1].upper() + word[1:].lower())

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from bot.commands.bench import bench_group
+from bot.cli.commands.bench import bench_group
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import replies
 from bot.engine import (
     TRANSITIONS,
     EngineSettings,
@@ -29,7 +28,8 @@ from bot.engine import (
 from bot.engine import machine as machine_module
 from bot.engine.machine import _Conversation
 from bot.engine.transitions import ANY, transition_for
-from bot.sms_text import is_gsm7, segment_info
+from bot.texts import replies
+from bot.texts.sms_text import is_gsm7, segment_info
 from intents import Classification
 from resources_db.geography import lookup_zip
 from resources_db.search import SearchHit, SearchResults

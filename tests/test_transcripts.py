@@ -9,14 +9,14 @@ import pytest
 import yaml
 from sqlalchemy import delete
 
-from bot import replies
-from bot.sms_text import is_gsm7, segment_info
-from bot.transcripts import (
+from bot.conversations.transcripts import (
     TranscriptError,
     load_transcripts,
     parse_transcript,
     run_transcript,
 )
+from bot.texts import replies
+from bot.texts.sms_text import is_gsm7, segment_info
 from intents import TAXONOMY_IDS
 from resources_db.database import make_engine, make_session_factory
 from resources_db.demo import load_demo_listings

@@ -22,15 +22,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.engine.results import finish_sms, fit_sms, fits_sms, render_results
+from bot.engine.state import State
+from bot.engine.transitions import Event, Step, transition_for
+from bot.texts import replies
+from bot.texts.sms_text import to_gsm7
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup
 from resources_db.search import SearchResults
-
-from .. import replies
-from ..sms_text import to_gsm7
-from .results import finish_sms, fit_sms, fits_sms, render_results
-from .state import State
-from .transitions import Event, Step, transition_for
+from text_folding import fold
 
 logger = logging.getLogger("harbor.engine")
 
@@ -138,14 +138,6 @@ def _classifier(classify: Callable | None) -> Callable:
     return real_classify
 
 
-def _fold(text: str) -> str:
-    import unicodedata
-
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
-
-
 def _safety(classification) -> str:
     """Return "danger", "self_harm" or "": the intent's, else the reading's own signal."""
     if classification.intent == "emergency":
@@ -194,7 +186,7 @@ def _real_place(text: str) -> PlaceLookup | None:
 
 
 def _yes_or_no(text: str) -> Event | None:
-    words = _fold(text).split()
+    words = fold(text).split()
     if not words or len(words) > 4:
         return None
     if words[0] in _YES:
@@ -621,7 +613,7 @@ def _language(state: State, classification, text: str, hint: str | None) -> str:
     """Return the language to answer in: the person's, as they write or ask."""
     said = classification.language if classification.language in replies.LANGUAGES else "en"
     if classification.intent == "language":
-        folded = _fold(text)
+        folded = fold(text)
         if any(word in folded for word in ("espanol", "spanish", "castellano")):
             return "es"
         if any(word in folded for word in ("english", "ingles")):

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.texts import replies
+from bot.texts.sms_text import segment_info, to_gsm7
 from resources_db.search import SearchHit, SearchResults
-
-from .. import replies
-from ..sms_text import segment_info, to_gsm7
 
 MAX_SMS_SEGMENTS = 3
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from bot.engine.transitions import Step
 from resources_db.geography import Place
-
-from .transitions import Step
 
 STATE_VERSION = 1
 _PLACE_FIELDS = {field.name for field in fields(Place)}

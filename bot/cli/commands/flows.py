@@ -49,11 +49,10 @@ def _report(results, verbose: bool) -> int:
 def test_flows(directory: Path | None, names: tuple[str, ...], database_url: str | None,
                app_database: bool, verbose: bool) -> None:
     """Run the conversation transcripts and report each; exit 1 if any fails."""
+    from bot.conversations.transcripts import TRANSCRIPTS_DIRECTORY, load_transcripts, run_all
+    from bot.database import get_database
     from resources_db.database import make_engine, make_session_factory, scratch_database
     from resources_db.demo import load_demo_listings
-
-    from ..database import get_database
-    from ..transcripts import TRANSCRIPTS_DIRECTORY, load_transcripts, run_all
 
     transcripts = load_transcripts(directory or TRANSCRIPTS_DIRECTORY)
     if names:

@@ -33,11 +33,10 @@ from werkzeug.security import check_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from bot.database import get_session
+from bot.extensions import limiter, login_manager
+from bot.staff import accounts
 from resources_db.models import User
-
-from . import accounts
-from .database import get_session
-from .extensions import limiter, login_manager
 
 blueprint = Blueprint("auth", __name__)
 

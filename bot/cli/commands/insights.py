@@ -1,7 +1,7 @@
 """`harbor insights seed-demo`: fill /admin/insights with counts from real conversations.
 
 Nothing is written to the counters directly. Made-up people hold whole conversations
-through `bot.conversation_service.run_turn` on the sms and chat namespaces, exactly as
+through `bot.conversations.service.run_turn` on the sms and chat namespaces, exactly as
 the webhook and the chat API run them (classifier, engine, listings search, retry cache,
 counting), each back-dated into one of the last N weeks, and each ends with EXIT or
 SALIR. So the counts are the ones real traffic would leave, and afterwards the command
@@ -27,9 +27,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.conversation_service import commit_turn, run_turn
+from bot.conversations.service import commit_turn, run_turn
 from bot.database import get_database
-from bot.replies import MENU_NEEDS
+from bot.texts.replies import MENU_NEEDS
 from resources_db.models import ConversationState, ProcessedMessage, UsageCount
 from resources_db.usage_counts import week_of
 

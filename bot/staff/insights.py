@@ -16,12 +16,11 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, Response, abort, render_template, request
 from markupsafe import Markup
 
+from bot.database import get_session
+from bot.staff.auth import staff_required
+from bot.staff.svg_charts import Bar, horizontal_bar_chart
 from resources_db import insights_queries as queries
 from resources_db.insights_queries import InsightsPeriod, InsightsTable
-
-from .auth import staff_required
-from .database import get_session
-from .svg_charts import Bar, horizontal_bar_chart
 
 blueprint = Blueprint("insights", __name__, url_prefix="/admin/insights")
 

@@ -11,8 +11,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bot.accounts import DEMO_LOGIN_FILE, ensure_demo_admin
 from bot.database import get_database
+from bot.staff.accounts import DEMO_LOGIN_FILE, ensure_demo_admin
 from resources_db.demo import load_demo_listings
 
 

@@ -13,8 +13,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from bot import accounts
 from bot.database import get_database
+from bot.staff import accounts
 from resources_db.models import ROLES, User
 
 

@@ -30,10 +30,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from . import conversation_service, transcripts
-from .auth import staff_required
-from .database import get_session
-from .sms_text import segment_info
+from bot.conversations import service as conversation_service
+from bot.conversations import transcripts
+from bot.database import get_session
+from bot.staff.auth import staff_required
+from bot.texts.sms_text import segment_info
 
 blueprint = Blueprint("console", __name__)
 

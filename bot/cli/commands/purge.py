@@ -15,10 +15,9 @@ from flask.cli import with_appcontext
 @with_appcontext
 def purge_command() -> None:
     """Delete every expired conversation state and retry-cache row now."""
+    from bot.conversations.store import purge_expired
+    from bot.database import get_database
     from resources_db.models import utcnow
-
-    from ..conversation_store import purge_expired
-    from ..database import get_database
 
     with get_database().sessions() as session:
         counts = purge_expired(session, utcnow())

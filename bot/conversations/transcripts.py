@@ -32,7 +32,6 @@ that conversation when it ends. The console runs transcripts from its page; pyte
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,12 +40,13 @@ from pathlib import Path
 import yaml
 from sqlalchemy.orm import Session
 
-from . import replies
-from .conversation_service import erase_conversation, run_turn
-from .engine import Step
-from .sms_text import is_gsm7, segment_info
+from bot.conversations.service import erase_conversation, run_turn
+from bot.engine import Step
+from bot.texts import replies
+from bot.texts.sms_text import is_gsm7, segment_info
+from text_folding import strip_accents
 
-TRANSCRIPTS_DIRECTORY = Path(__file__).resolve().parent.parent / "tests" / "conversations"
+TRANSCRIPTS_DIRECTORY = Path(__file__).resolve().parents[2] / "tests" / "conversations"
 DEFAULT_NOW = "2026-03-04T15:00:00-06:00"  # a Wednesday afternoon, US Central
 CHANNELS = ("sms", "chat")
 _TRANSCRIPT_KEYS = {"name", "description", "channel", "now", "turns"}
@@ -204,12 +204,6 @@ def load_transcripts(directory: Path | str = TRANSCRIPTS_DIRECTORY) -> list[Tran
     return transcripts
 
 
-def fold(text: str) -> str:
-    """Return `text` lower-cased without accents, for forgiving comparisons."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
 def standing_problems(reply: str, channel: str) -> list[str]:
     """Return what is wrong with one reply whatever the transcript says (empty: nothing)."""
     problems = []
@@ -246,15 +240,15 @@ def _difference(number: int, turn: TranscriptTurn, record: TurnRecord,
         return (f"{label}: a retry must repeat the first answer {expected_replies!r}, "
                 f"got {record.replies!r}")
     if turn.first_line:
-        first = fold(record.replies[0].split("\n", 1)[0]) if record.replies else ""
+        first = strip_accents(record.replies[0].split("\n", 1)[0]) if record.replies else ""
         for wanted in turn.first_line:
-            if fold(wanted) not in first:
+            if strip_accents(wanted) not in first:
                 return f"{label}: the first line should contain {wanted!r}; it is {first!r}"
     for wanted in turn.expect:
-        if fold(wanted) not in fold(said):
+        if strip_accents(wanted) not in strip_accents(said):
             return f"{label}: the reply should contain {wanted!r}; it was {said!r}"
     for unwanted in turn.reject:
-        if fold(unwanted) in fold(said):
+        if strip_accents(unwanted) in strip_accents(said):
             return f"{label}: the reply should not contain {unwanted!r}; it was {said!r}"
     for reply in record.replies:
         problems = standing_problems(reply, channel)

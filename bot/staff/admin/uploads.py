@@ -26,8 +26,10 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, HiddenField
 
-from bot.auth import admin_required
 from bot.database import get_session
+from bot.staff.admin import blueprint
+from bot.staff.admin.listings import today_utc
+from bot.staff.auth import admin_required
 from resources_db.listing_rules import COLUMNS
 from resources_db.listings_csv import (
     ImportPlan,
@@ -37,9 +39,6 @@ from resources_db.listings_csv import (
     read_listings_csv,
 )
 from resources_db.models import PendingUpload, utcnow
-
-from . import blueprint
-from .listings import today_utc
 
 PENDING_MINUTES = 30
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

@@ -25,13 +25,13 @@ from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.conversations import store as conversation_store
+from bot.conversations.service import commit_turn, degraded_result, run_turn
+from bot.database import get_session
+from bot.extensions import csrf, over_message_limits
+from bot.texts import replies
+from bot.texts.sms_text import to_gsm7
 from intents import classify
-
-from . import conversation_store, replies
-from .conversation_service import commit_turn, degraded_result, run_turn
-from .database import get_session
-from .extensions import csrf, over_message_limits
-from .sms_text import to_gsm7
 
 blueprint = Blueprint("sms", __name__)
 csrf.exempt(blueprint)

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from flask import render_template, request
 from sqlalchemy import func, select
 
-from bot.auth import admin_required
 from bot.database import get_session
+from bot.staff.admin import blueprint
+from bot.staff.auth import admin_required
 from resources_db.models import AuditEntry
-
-from . import blueprint
 
 PAGE_SIZE = 50
 SOURCES = ("ui", "csv", "cli")

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 
 from twilio.request_validator import RequestValidator
 
+from bot.benchmarks.gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
 from resources_db.demo import scratch_demo_database
-
-from .gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
 
 BENCH_TOKEN = "bench-twilio-token"  # noqa: S105 - a throwaway token for a local benchmark
 # One script per simulated person: each turn is one webhook request.
@@ -152,7 +151,7 @@ def run_webhook_benchmark(database_url: str | None, connections: int, seconds: i
         people = max(2000, connections * seconds * 400)
         conversations = _signed_requests(env["PUBLIC_BASE_URL"], people)
 
-        with serve_with_gunicorn("bot.webhook_benchmark:bare_app()", {}, port=bare_port,
+        with serve_with_gunicorn("bot.benchmarks.webhook:bare_app()", {}, port=bare_port,
                                  settings=settings):
             _drive(bare_port, conversations, connections, 1)  # warm-up
             bare = _drive(bare_port, conversations, connections, seconds)

@@ -31,20 +31,14 @@ import secrets
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.conversations import store
+from bot.conversations.pending_erasures import pending_erasures
+from bot.conversations.service import commit_turn, degraded_result, erase_conversation, run_turn
+from bot.database import get_session
+from bot.extensions import csrf, over_message_limits
+from bot.texts import replies
 from intents import classify
 from resources_db.models import utcnow
-
-from . import conversation_store as store
-from . import replies
-from .conversation_service import (
-    commit_turn,
-    degraded_result,
-    erase_conversation,
-    run_turn,
-)
-from .database import get_session
-from .extensions import csrf, over_message_limits
-from .pending_erasures import pending_erasures
 
 blueprint = Blueprint("chat", __name__)
 csrf.exempt(blueprint)

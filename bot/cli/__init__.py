@@ -1,6 +1,6 @@
 """The `harbor` command line: a Flask CLI group built on `create_app()`.
 
-Each module in `bot.commands` contributes its commands through a `COMMANDS` list,
+Each module in `bot.cli.commands` contributes its commands through a `COMMANDS` list,
 so a new command is one new module; `flask --app bot ...` reaches the same ones.
 """
 
@@ -13,7 +13,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from . import commands as commands_package
+from bot.cli import commands as commands_package
 
 
 def _command_modules():
@@ -22,14 +22,14 @@ def _command_modules():
 
 
 def register_commands(app: Flask) -> None:
-    """Attach every command of `bot.commands` to the app's CLI."""
+    """Attach every command of `bot.cli.commands` to the app's CLI."""
     for module in _command_modules():
         for command in getattr(module, "COMMANDS", ()):
             app.cli.add_command(command)
 
 
 def _create_app_for_cli() -> Flask:
-    from . import create_app
+    from bot import create_app
 
     return create_app()
 

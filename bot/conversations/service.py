@@ -9,7 +9,7 @@ at commit still gets a safe answer out.
 Degraded mode: if the database fails at any point of the turn, the session is rolled
 back and the answer comes from `engine.handle_without_database`: exit still answers
 (and is cleared), danger still gets its numbers, everything else gets the hotline and
-"please try again soon". An exit answered so is written down (`bot.pending_erasures`)
+"please try again soon". An exit answered so is written down (`bot.conversations.pending_erasures`)
 and carried out by the first turn that reaches the database again, before that turn
 loads any state.
 """
@@ -25,14 +25,13 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.conversations import store
+from bot.conversations.pending_erasures import pending_erasures
+from bot.engine import EngineSettings, Inbound, Turn, handle, handle_without_database
 from resources_db.geography import Place
 from resources_db.models import utcnow
 from resources_db.search import SearchResults, search
 from resources_db.usage_counts import record_usage
-
-from . import conversation_store as store
-from .engine import EngineSettings, Inbound, Turn, handle, handle_without_database
-from .pending_erasures import pending_erasures
 
 logger = logging.getLogger("harbor.conversations")
 

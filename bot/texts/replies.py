@@ -19,7 +19,8 @@ to pass on their own; a test checks every reply of every transcript.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from text_folding import strip_accents
 
 LANGUAGES = ("en", "es")
 LOCK_SCREEN_CHARACTERS = 60
@@ -479,14 +480,9 @@ def menu_choice(number: int) -> str | None:
     return None
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-
-
 def reveals_on_lock_screen(text: str) -> list[str]:
     """Return the revealing words that start within the first 60 characters of `text`."""
-    folded = _fold(text)
+    folded = strip_accents(text)
     return [match.group(0) for match in _REVEALING.finditer(folded)
             if match.start() < LOCK_SCREEN_CHARACTERS]
 

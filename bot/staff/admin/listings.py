@@ -18,8 +18,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.auth import admin_required
 from bot.database import get_session
+from bot.staff.admin import blueprint
+from bot.staff.admin.listing_forms import ListingForm, fields_version
+from bot.staff.auth import admin_required
 from resources_db import geography
 from resources_db.listing_rules import (
     FieldError,
@@ -31,9 +33,6 @@ from resources_db.listings_csv import export_listings_csv, listings_query
 from resources_db.listings_store import ListingChange, apply_changes, load_fields
 from resources_db.models import Listing
 from resources_db.vocabulary import CATEGORIES, CATEGORY_NAMES
-
-from . import blueprint
-from .listing_forms import ListingForm, fields_version
 
 PAGE_SIZE = 50
 STATUSES = {"active": "Active", "inactive": "Inactive", "all": "Active and inactive"}

@@ -100,7 +100,7 @@ def bench_import(as_json: bool, rows: int, database_url: str | None) -> None:
 def bench_webhook(as_json: bool, database_url: str | None, connections: int,
                   seconds: int, workers: int, threads: int) -> None:
     """The signed SMS webhook under gunicorn against a bare Flask app, side by side."""
-    from bot.webhook_benchmark import run_webhook_benchmark
+    from bot.benchmarks.webhook import run_webhook_benchmark
 
     figures = run_webhook_benchmark(
         database_url=database_url or None,
@@ -119,7 +119,7 @@ def bench_webhook(as_json: bool, database_url: str | None, connections: int,
 @with_appcontext
 def bench_all(as_json: bool, database_url: str | None) -> None:
     """Run classify, search, import and webhook one after the other."""
-    from bot.webhook_benchmark import run_webhook_benchmark
+    from bot.benchmarks.webhook import run_webhook_benchmark
     from intents.benchmark import run_classify_benchmark
     from resources_db.benchmark import run_import_benchmark, run_search_benchmark
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from .database import get_database
+from bot.database import get_database
 
 blueprint = Blueprint("health", __name__)
 

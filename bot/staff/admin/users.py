@@ -15,12 +15,11 @@ from sqlalchemy import select
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Length
 
-from bot import accounts
-from bot.auth import admin_required
 from bot.database import get_session
+from bot.staff import accounts
+from bot.staff.admin import blueprint
+from bot.staff.auth import admin_required
 from resources_db.models import User
-
-from . import blueprint
 
 
 class NewAdvocateForm(FlaskForm):
