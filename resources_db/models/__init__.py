@@ -3,6 +3,7 @@
 from .accounts import ROLES, AuditEntry, User
 from .base import Base, UTCDateTime, utcnow
 from .conversations import ConversationState, ProcessedMessage
+from .duty import AdvocateDuty
 from .insights import UsageCount
 from .listings import (
     Address,
@@ -23,6 +24,7 @@ from .listings import (
 from .uploads import PendingUpload
 
 __all__ = [
+    "AdvocateDuty",
     "Address",
     "Attribute",
     "Language",

@@ -1,0 +1,34 @@
+"""advocates' on-duty switch, roster hours and open-chat limit
+
+Revision ID: 0004_advocate_duty
+Revises: 0003
+Create Date: 2026-12-02 15:00:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import resources_db.models.base
+
+
+revision = '0004_advocate_duty'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('advocate_duty',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('on_duty', sa.Boolean(), nullable=False),
+    sa.Column('display_name', sa.String(length=40), nullable=False),
+    sa.Column('roster_hours', sa.String(length=200), nullable=False),
+    sa.Column('roster_timezone', sa.String(length=64), nullable=False),
+    sa.Column('max_open_chats', sa.Integer(), nullable=False),
+    sa.Column('updated_at', resources_db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_advocate_duty_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_advocate_duty'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('advocate_duty')
