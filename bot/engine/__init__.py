@@ -15,13 +15,17 @@ drive this same code. It imports no Flask, no Twilio, and opens no session.
 """
 
 from bot.engine.machine import (
+    Advocates,
+    Availability,
     EngineSettings,
+    HandoffRequest,
     Inbound,
     Listings,
     Turn,
     UsageFacts,
     handle,
     handle_without_database,
+    handoff_ended,
     render_for_channel,
 )
 from bot.engine.state import State
@@ -29,7 +33,10 @@ from bot.engine.transitions import TRANSITIONS, Event, Step, Transition
 
 __all__ = [
     "TRANSITIONS",
+    "Advocates",
+    "Availability",
     "EngineSettings",
+    "HandoffRequest",
     "Event",
     "Inbound",
     "Listings",
@@ -40,5 +47,6 @@ __all__ = [
     "UsageFacts",
     "handle",
     "handle_without_database",
+    "handoff_ended",
     "render_for_channel",
 ]

@@ -59,8 +59,41 @@ PAGE_SIZE = 3
 # A safety score this high without a clear signal still means distress words were there.
 DISTRESS_SCORE = 30
 _SAFETY_EVENTS = frozenset({Event.EMERGENCY, Event.SELF_HARM, Event.STATUS})
+# During a hand-off these keep their meaning; every other message goes to the advocate.
+_HANDOFF_OWN_EVENTS = frozenset({Event.EMERGENCY, Event.SELF_HARM, Event.OPT_OUT})
 _AFTER_SAFETY_STEPS = frozenset({Step.ASK_PLACE, Step.CONFIRM_STATE, Step.OFFER_SHELTER,
                                  Step.OFFER_TALK})
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Who of the program's advocates would answer one more person, and the wait."""
+
+    names: tuple[str, ...] = ()  # first names the person is told (may be empty)
+    wait_minutes: int | None = None  # None: nobody is on duty
+
+
+class Advocates(Protocol):
+    """Whatever knows who is on duty; the caller binds it to the duty roster."""
+
+    def availability(self, now: datetime) -> Availability:
+        """Return who would answer one more person now, and about how long the wait is."""
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """What a turn asks of the hand-off: start it, pass a message on, or end it.
+
+    `shared` (start only) is what the person agreed to share: the need, the place and
+    the language, nothing they wrote. `text` (relay only) is the message itself, which
+    the caller keeps only in the conversation store for as long as the hand-off lasts.
+    `safety` is "danger" or "self_harm" when Harbor answered the numbers first.
+    """
+
+    kind: str  # "start", "relay" or "end"
+    shared: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    safety: str = ""
 
 
 class Listings(Protocol):
@@ -78,6 +111,8 @@ class EngineSettings:
     ttl_minutes: int = 30
     exit_reply: str = "OK. This chat is cleared."
     exit_reply_es: str = "Listo. Se ha borrado este chat."
+    program_name: str = "Harbor"  # whose advocates answer a hand-off
+    long_wait_minutes: int = 15  # a longer wait is said so, with the hotline
 
     @classmethod
     def from_config(cls, config) -> EngineSettings:
@@ -86,6 +121,9 @@ class EngineSettings:
             ttl_minutes=int(config.get("SESSION_TTL_MINUTES") or 30),
             exit_reply=str(config.get("EXIT_REPLY") or cls.exit_reply),
             exit_reply_es=str(config.get("EXIT_REPLY_ES") or cls.exit_reply_es),
+            program_name=str(config.get("HANDOFF_PROGRAM_NAME") or cls.program_name),
+            long_wait_minutes=int(config.get("HANDOFF_LONG_WAIT_MINUTES")
+                                  or cls.long_wait_minutes),
         )
 
     def exit_reply_for(self, language: str | None) -> str:
@@ -128,6 +166,7 @@ class Turn:
     action: str
     step: str
     usage: UsageFacts | None = None
+    handoff: HandoffRequest | None = None
 
 
 def _classifier(classify: Callable | None) -> Callable:
@@ -228,7 +267,10 @@ class _Conversation:
     """The actions of one turn; each returns (new state, replies)."""
 
     def __init__(self, state: State, inbound: Inbound, classification, listings: Listings,
-                 settings: EngineSettings, lookup: PlaceLookup | None, choice: int | None):
+                 settings: EngineSettings, lookup: PlaceLookup | None, choice: int | None,
+                 advocates: Advocates | None = None):
+        self.advocates = advocates
+        self.handoff: HandoffRequest | None = None
         self.state = state
         self.inbound = inbound
         self.classification = classification
@@ -474,6 +516,8 @@ class _Conversation:
         step = Step.MENU if state.step == Step.NEW else state.step
         if intent != "talk_to_someone":
             return replace(state, step=step), [self.say(intent, ttl=self.settings.ttl_minutes)]
+        if self.advocates is not None and step != Step.WITH_PERSON:
+            return self.offer_person(state)
         text = self.say("talk_to_someone")
         if state.place is None:
             asked = replace(state, need="advocacy", page=0, step=Step.ASK_PLACE)
@@ -487,6 +531,101 @@ class _Conversation:
             text += "\n" + self.say("talk_nearest", name=hit.name, phone=hit.phone,
                                     town=hit.city)
         return replace(state, step=step), [text]
+
+    # -- a person: the offer, consent, the hand-off ----------------------------------
+    def who_answers(self, availability: Availability) -> str:
+        names = " / ".join(availability.names)
+        program = self.settings.program_name
+        if not names:
+            return self.say("handoff_who_anyone", program=program)
+        key = "handoff_who_named" if len(availability.names) == 1 else "handoff_who_names"
+        return self.say(key, names=names, program=program)
+
+    def shared_items(self, state: State) -> tuple[tuple[str, str], ...]:
+        """Return what YES shares: the need, the place, the language; nothing written."""
+        items = []
+        if state.need in NEEDS:
+            items.append(("need", state.need))
+        if state.place is not None:
+            items.append(("place", self.place_label(state.place)))
+        items.append(("language", self.language))
+        return tuple(items)
+
+    def shared_text(self, state: State) -> str:
+        parts = []
+        for name, value in self.shared_items(state):
+            if name == "need":
+                parts.append(self.say("handoff_shared_need", need=self.need_label(value)))
+            elif name == "place":
+                parts.append(self.say("handoff_shared_place", place=value))
+        parts.append(self.say("handoff_shared_language"))
+        return ", ".join(parts)
+
+    def availability(self) -> Availability:
+        if self.advocates is None:
+            return Availability()
+        return self.advocates.availability(self.inbound.now)
+
+    def person_unavailable(self, state: State, availability: Availability
+                           ) -> tuple[State, list[str]] | None:
+        """Say so, with the hotline, when nobody is on duty or the wait is long."""
+        wait = availability.wait_minutes
+        if wait is None:
+            return replace(state, step=Step.MENU), [self.say("handoff_none")]
+        if wait > self.settings.long_wait_minutes:
+            return replace(state, step=Step.MENU), [self.say("handoff_long_wait",
+                                                             minutes=wait)]
+        return None
+
+    def offer_person(self, state: State) -> tuple[State, list[str]]:
+        """Say who would answer and the wait, and ask for YES; nothing is shared yet."""
+        state = replace(state, pending_city="", pending_states=(), pending_likely="")
+        availability = self.availability()
+        unavailable = self.person_unavailable(state, availability)
+        if unavailable is not None:
+            return unavailable
+        text = self.say("handoff_offer", who=self.who_answers(availability),
+                        minutes=availability.wait_minutes, shared=self.shared_text(state))
+        return replace(state, step=Step.OFFER_PERSON), [text]
+
+    def handoff_accepted(self, state: State) -> tuple[State, list[str]]:
+        """YES: open the hand-off with what was agreed, unless nobody is left on duty."""
+        self.intent = "talk_to_someone"
+        availability = self.availability()
+        unavailable = self.person_unavailable(state, availability)
+        if unavailable is not None:
+            return unavailable
+        self.handoff = HandoffRequest("start", shared=self.shared_items(state))
+        self.tip_used = True
+        return replace(state, step=Step.WITH_PERSON), [
+            self.say("handoff_connecting", minutes=availability.wait_minutes)]
+
+    def handoff_declined(self, state: State) -> tuple[State, list[str]]:
+        return replace(state, step=Step.MENU), [
+            f"{self.say('handoff_declined')}\n{self.menu_text()}"]
+
+    def relay(self, state: State) -> tuple[State, list[str]]:
+        """Pass the message to the advocate; Harbor itself says nothing."""
+        self.tip_used = True
+        self.handoff = HandoffRequest("relay", text=self.inbound.text)
+        return state, []
+
+    def handoff_safety(self, state: State) -> tuple[State, list[str]]:
+        """Danger or self-harm during a hand-off: the numbers first, and the advocate sees it."""
+        self.tip_used = True
+        safety = _safety(self.classification)
+        other = _about_someone_else(self.classification)
+        if safety == "danger":
+            line = self.say("emergency_other" if other else "emergency")
+        else:
+            line = self.say("self_harm")
+        self.handoff = HandoffRequest("relay", text=self.inbound.text, safety=safety)
+        return state, [f"{line}\n{self.say('handoff_safety_note')}"]
+
+    def handoff_opt_out(self, state: State) -> tuple[State, list[str]]:
+        self.handoff = HandoffRequest("end")
+        new_state, texts = self.opt_out(state)
+        return replace(new_state, step=Step.MENU), texts
 
     def place(self, state: State) -> tuple[State, list[str]]:
         lookup = self.lookup
@@ -633,8 +772,13 @@ def _language(state: State, classification, text: str, hint: str | None) -> str:
 
 
 def handle(state: dict | None, inbound: Inbound, listings: Listings,
-           settings: EngineSettings | None = None, classify: Callable | None = None) -> Turn:
-    """Run one turn: return the new state, the replies and what happened."""
+           settings: EngineSettings | None = None, classify: Callable | None = None,
+           advocates: Advocates | None = None) -> Turn:
+    """Run one turn: return the new state, the replies and what happened.
+
+    `advocates` knows who is on duty; without it, a person who asks to talk to someone
+    gets the hotline (the console simulator and the transcripts run so).
+    """
     settings = settings or EngineSettings()
     classification = inbound.classification or _classifier(classify)(inbound.text or "")
     current = State.from_dict(state)
@@ -647,6 +791,8 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
                     UsageFacts(intent="exit"))
 
     event, lookup, choice = _event(classification, inbound.text, current, inbound.channel)
+    if current.step == Step.WITH_PERSON and event not in _HANDOFF_OWN_EVENTS:
+        event, lookup, choice = Event.RELAY, None, None
     if current.opted_out and inbound.channel == "sms" and event != Event.OPT_IN:
         return Turn(current.to_dict(), (), classification, False, event.value, "silent",
                     current.step.value, UsageFacts(intent=classification.intent))
@@ -655,7 +801,7 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
     current = replace(current, language=language)
     transition = transition_for(current.step, event)
     conversation = _Conversation(current, inbound, classification, listings, settings,
-                                 lookup, choice)
+                                 lookup, choice, advocates)
     new_state, texts = conversation.run(transition.action, current)
     if new_state.step not in transition.next_steps:
         raise RuntimeError(
@@ -682,7 +828,17 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
     rendered = tuple(render_for_channel(text, language, inbound.channel) for text in texts)
     return Turn(new_state.to_dict(), rendered, classification, False, event.value,
                 transition.action, new_state.step.value,
-                _usage(conversation, new_state, language))
+                _usage(conversation, new_state, language), conversation.handoff)
+
+
+def handoff_ended(state: dict | None) -> dict | None:
+    """Return the state of a conversation whose hand-off the advocate closed (the menu)."""
+    if state is None:
+        return None
+    current = State.from_dict(state)
+    if current.step not in (Step.WITH_PERSON, Step.OFFER_PERSON):
+        return current.to_dict()
+    return replace(current, step=Step.MENU, need="", page=0).to_dict()
 
 
 def _exit_reply(settings: EngineSettings, classification, inbound: Inbound) -> str:

@@ -214,6 +214,39 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "talk_nearest": "Near you: {name}, {phone} ({town}).",
         "talk_ask_place": "Reply with your ZIP code or city to find an advocate near you.",
+        # A person (hand-off to an advocate on duty). Nothing is shared before YES.
+        "handoff_offer": (
+            "A person can chat with you here: {who}. Wait: about {minutes} min. If you "
+            "reply YES, they see {shared}, and what you write from then on, nothing "
+            "before. Reply YES to connect, or NO."
+        ),
+        "handoff_who_anyone": "an advocate with {program}",
+        "handoff_who_named": "{names}, an advocate with {program}",
+        "handoff_who_names": "{names}, advocates with {program}",
+        "handoff_shared_need": "that you need {need}",
+        "handoff_shared_place": "near {place}",
+        "handoff_shared_language": "that you write in English",
+        "handoff_none": (
+            "No advocate can chat here right now. To talk to someone now, free and "
+            "24/7: call {hotline}, text START to 88788, or chat at thehotline.org."
+        ),
+        "handoff_long_wait": (
+            "The wait to chat with an advocate here is long now (about {minutes} min). "
+            "To talk to someone sooner, free and 24/7: call {hotline}, text START to "
+            "88788, or chat at thehotline.org."
+        ),
+        "handoff_connecting": (
+            "Connecting you. An advocate will write here in about {minutes} min. Write "
+            "EXIT at any time to clear this chat."
+        ),
+        "handoff_declined": "OK, nothing was shared.",
+        "handoff_joined": "{who} joined and reads what you write here from now on.",
+        "handoff_transferred": "Another advocate, {who}, will answer you here.",
+        "handoff_closed": (
+            "The advocate ended this chat and nothing of it is kept. Reply MENU for "
+            "options, or call {hotline} (24/7)."
+        ),
+        "handoff_safety_note": "Your advocate sees this message too.",
         "safety_planning": (
             "Steps that help: 1) Know your safest way out, and a room without weapons. "
             "2) Keep ID, papers, money, medicine and keys ready, or with someone you "
@@ -400,6 +433,40 @@ TEXTS: dict[str, dict[str, str]] = {
             "En peligro: llame al 911. Si piensa en quitarse la vida: llame al 988 y "
             "oprima 2. Para hablar con alguien ahora: llame al {hotline} (24/7, gratis)."
         ),
+        # Una persona (pase a una persona de apoyo de turno). Nada se comparte sin SÍ.
+        "handoff_offer": (
+            "Una persona puede chatear con usted aquí: {who}. Espera: unos {minutes} min. "
+            "Si responde SÍ, verá {shared}, y lo que escriba desde entonces, nada de "
+            "antes. Responda SÍ para conectar, o NO."
+        ),
+        "handoff_who_anyone": "una persona de apoyo de {program}",
+        "handoff_who_named": "{names}, persona de apoyo de {program}",
+        "handoff_who_names": "{names}, personas de apoyo de {program}",
+        "handoff_shared_need": "que necesita {need}",
+        "handoff_shared_place": "cerca de {place}",
+        "handoff_shared_language": "que escribe en español",
+        "handoff_none": (
+            "Ahora no hay nadie de apoyo libre para chatear aquí. Para hablar con alguien "
+            "ahora, gratis y 24/7: llame al {hotline}, texto START al 88788, o chat en "
+            "espanol.thehotline.org."
+        ),
+        "handoff_long_wait": (
+            "La espera para chatear con una persona de apoyo es larga ahora (unos "
+            "{minutes} min). Para hablar con alguien antes, gratis y 24/7: llame al "
+            "{hotline} o texto START al 88788."
+        ),
+        "handoff_connecting": (
+            "Le estamos conectando. Una persona de apoyo le escribirá aquí en unos "
+            "{minutes} min. Escriba SALIR cuando quiera para borrar este chat."
+        ),
+        "handoff_declined": "De acuerdo, no se compartió nada.",
+        "handoff_joined": "{who} se unió y lee lo que escriba aquí desde ahora.",
+        "handoff_transferred": "Otra persona de apoyo, {who}, le responderá aquí.",
+        "handoff_closed": (
+            "La persona de apoyo cerró este chat y no se guarda nada de él. Responda MENU "
+            "para ver opciones, o llame al {hotline} (24/7)."
+        ),
+        "handoff_safety_note": "Su persona de apoyo también ve este mensaje.",
         "talk_to_someone": (
             "Puede hablar ahora con una persona de apoyo, gratis y 24/7: llame al "
             "{hotline} (en español), envíe START al 88788, o chatee en thehotline.org."
