@@ -32,12 +32,19 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "LOGIN_RATELIMIT": ("10 per minute", "login attempts per client address"),
     "PENDING_ERASURES_DIR": (None, "where EXITs answered during a database outage wait to be "
                              "erased; default: instance/pending-erasures"),
+    "TWILIO_ACCOUNT_SID": ("", "Twilio account for REST calls (advocates' SMS replies)"),
+    "TWILIO_API_URL": ("", "a base URL every Twilio REST call uses instead of Twilio's own"),
+    "TWILIO_FROM_NUMBER": ("", "number advocates' SMS replies come from, when the one the "
+                           "person wrote to is not known"),
+    "HANDOFF_PROGRAM_NAME": ("Harbor", "whose advocates answer people who ask for a person"),
+    "HANDOFF_LONG_WAIT_MINUTES": (15, "a longer wait for an advocate is said so, with the "
+                                  "hotline"),
     "LOG_LEVEL": ("INFO", "Python logging level"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN")
-_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS"}
+_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "HANDOFF_LONG_WAIT_MINUTES"}
 
 
 class ConfigurationError(RuntimeError):

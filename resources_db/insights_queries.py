@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from .geography import STATE_NAMES
-from .models import UsageCount
+from .models import HandoffCount, UsageCount
 from .vocabulary import CATEGORY_NAMES, LANGUAGE_NAMES
 
 SMALL_COUNT_THRESHOLD = 5
@@ -287,6 +287,32 @@ def language_mix(session: Session, period: InsightsPeriod) -> InsightsTable:
     )
 
 
+def handoffs(session: Session, period: InsightsPeriod) -> InsightsTable:
+    """Hand-offs to an advocate: started, claimed by wait band, ended by duration band."""
+    statement = select(HandoffCount.event, HandoffCount.bucket,
+                       func.sum(HandoffCount.count)).where(
+        HandoffCount.week <= period.last_week)
+    if period.first_week is not None:
+        statement = statement.where(HandoffCount.week >= period.first_week)
+    if period.channel:
+        statement = statement.where(HandoffCount.channel == period.channel)
+    statement = statement.group_by(HandoffCount.event, HandoffCount.bucket)
+    names = {"started": "Started", "claimed": "Answered, waited", "ended": "Ended, lasted"}
+    rows = []
+    for event, bucket, total in session.execute(statement):
+        label = f"{names.get(event, event)} {bucket}".strip()
+        rows.append(((names.get(event, event), bucket or "—"), label, int(total)))
+    return InsightsTable(
+        slug="handoffs",
+        title="Hand-offs to an advocate",
+        description="People who asked for a person and said YES (started), how long they "
+                    "waited until an advocate answered, and how long the chats lasted, in "
+                    "bands. Nothing of what was written is kept.",
+        columns=("Hand-off", "Wait or length", "Hand-offs"),
+        rows=_ranked(rows),
+    )
+
+
 # slug -> query, in page order; the slug names the CSV file and the page section.
 TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod], InsightsTable]] = {
     "needs-by-week": needs_by_week,
@@ -294,6 +320,7 @@ TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod], InsightsTable]] = {
     "needs-by-county": needs_by_county,
     "unmet-needs": unmet_needs,
     "language-mix": language_mix,
+    "handoffs": handoffs,
 }
 
 

@@ -522,6 +522,28 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# Short safety texts an advocate can insert in a reply (the inbox's buttons), per language.
+ADVOCATE_SNIPPETS: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (
+        ("Safe to text?", "Is it safe for you to keep texting right now?"),
+        ("In danger: 911", "If you are in danger right now, call 911."),
+        ("Clear the chat", "You can write EXIT at any time and this chat is cleared."),
+        ("Hotline 24/7", "You can also call 1-800-799-7233 any time, day or night, or "
+                         "text START to 88788."),
+        ("988", "If you are thinking about ending your life, call or text 988 now."),
+    ),
+    "es": (
+        ("¿Seguro escribir?", "¿Es seguro para usted seguir escribiendo ahora?"),
+        ("Peligro: 911", "Si está en peligro ahora, llame al 911."),
+        ("Borrar el chat", "Puede escribir SALIR cuando quiera y se borra este chat."),
+        ("Línea 24/7", "También puede llamar al 1-800-799-7233 a cualquier hora, o enviar "
+                       "START al 88788."),
+        ("988", "Si piensa en quitarse la vida, llame al 988 y oprima 2, o envíe AYUDA "
+                "al 988."),
+    ),
+}
+
+
 def language_or_default(language: str | None) -> str:
     """Return `language` when Harbor speaks it, else English."""
     return language if language in LANGUAGES else "en"

@@ -4,7 +4,7 @@ from .accounts import ROLES, AuditEntry, User
 from .base import Base, UTCDateTime, utcnow
 from .conversations import ConversationState, ProcessedMessage
 from .duty import AdvocateDuty
-from .insights import UsageCount
+from .insights import HandoffCount, UsageCount
 from .listings import (
     Address,
     Attribute,
@@ -43,6 +43,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ConversationState",
+    "HandoffCount",
     "PendingUpload",
     "ProcessedMessage",
     "UTCDateTime",

@@ -38,3 +38,26 @@ class UsageCount(Base):
             "search", name="uq_usage_count_dimensions",
         ),
     )
+
+
+class HandoffCount(Base):
+    """How many hand-offs to an advocate started, were claimed or ended, per week.
+
+    `event` is started, claimed or ended; `bucket` is how long the person waited (claimed)
+    or the chat lasted (ended), in coarse bands, so no time finer than a band and a week
+    is ever kept. Nothing of what was written, and nothing that points to a person.
+    """
+
+    __tablename__ = "handoff_count"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))  # sms, chat
+    event: Mapped[str] = mapped_column(String(16))  # started, claimed, ended
+    bucket: Mapped[str] = mapped_column(String(24), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("week", "channel", "event", "bucket",
+                         name="uq_handoff_count_dimensions"),
+    )

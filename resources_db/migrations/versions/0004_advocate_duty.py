@@ -1,4 +1,4 @@
-"""advocates' on-duty switch, roster hours and open-chat limit
+"""advocates' on-duty switch, roster hours and open-chat limit; hand-off counts
 
 Revision ID: 0004_advocate_duty
 Revises: 0003
@@ -28,7 +28,18 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_advocate_duty_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_advocate_duty'))
     )
+    op.create_table('handoff_count',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('event', sa.String(length=16), nullable=False),
+    sa.Column('bucket', sa.String(length=24), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_handoff_count')),
+    sa.UniqueConstraint('week', 'channel', 'event', 'bucket', name='uq_handoff_count_dimensions')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('handoff_count')
     op.drop_table('advocate_duty')
