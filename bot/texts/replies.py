@@ -240,7 +240,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "EXIT at any time to clear this chat."
         ),
         "handoff_declined": "OK, nothing was shared.",
-        "handoff_joined": "{who} joined and reads what you write here from now on.",
+        "handoff_joined": (
+            "You are now chatting with {who}, who reads what you write here from now on."
+        ),
         "handoff_transferred": "Another advocate, {who}, will answer you here.",
         "handoff_closed": (
             "The advocate ended this chat and nothing of it is kept. Reply MENU for "
@@ -460,7 +462,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "{minutes} min. Escriba SALIR cuando quiera para borrar este chat."
         ),
         "handoff_declined": "De acuerdo, no se compartió nada.",
-        "handoff_joined": "{who} se unió y lee lo que escriba aquí desde ahora.",
+        "handoff_joined": (
+            "Ahora chatea con {who}, que lee lo que escriba aquí desde ahora."
+        ),
         "handoff_transferred": "Otra persona de apoyo, {who}, le responderá aquí.",
         "handoff_closed": (
             "La persona de apoyo cerró este chat y no se guarda nada de él. Responda MENU "
