@@ -66,7 +66,7 @@ def test_exit_clears_and_answers_cleared(client, db_session):
     token = say(client, "I need a lawyer in 40202").get_json()["token"]
     body = say(client, "salir", token).get_json()
     assert body == {"token": "", "replies": ["Listo. Se ha borrado este chat."], "cleared": True,
-                    "language": body["language"]}
+                    "language": body["language"], "handoff": False}
     assert db_session.scalar(select(func.count()).select_from(ConversationState)) == 0
 
 

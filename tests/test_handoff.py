@@ -72,7 +72,7 @@ def inbox(console) -> dict:
 
 
 def act(console, handoff_id, action, **payload):
-    return console.post(f"/console/inbox/{handoff_id}/{action}", json=payload,
+    return console.post(f"/console/inbox/{action}", json={"id": handoff_id, **payload},
                         headers={"Accept": "application/json"})
 
 

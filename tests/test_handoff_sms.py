@@ -55,7 +55,7 @@ def advocate(app, db_session):
 
 
 def act(console, handoff_id, action, **payload):
-    return console.post(f"/console/inbox/{handoff_id}/{action}", json=payload,
+    return console.post(f"/console/inbox/{action}", json={"id": handoff_id, **payload},
                         headers={"Accept": "application/json"})
 
 

@@ -7,9 +7,10 @@ For each hand-off the advocate sees only what the survivor agreed to share (need
 language) and the messages since YES. When the survivor writes EXIT, or the conversation
 expires, the chat disappears: the page says "The person left".
 
-Every action answers JSON for static/inbox.js (which polls GET /console/inbox/state) and,
-without JavaScript, redirects back to the page. Parse, act (bot.conversations.handoff_desk),
-commit, render.
+A hand-off is named by its random id in the request body, never in the path, so that
+no access log can line up one chat's requests. Every action answers JSON for
+static/inbox.js (which polls GET /console/inbox/state) and, without JavaScript, redirects
+back to the page. Parse, act (bot.conversations.handoff_desk), commit, render.
 """
 
 from __future__ import annotations
@@ -122,10 +123,11 @@ def _done(message: str = "", status: int = 200, **extra):
     return redirect(url_for("inbox.inbox"))
 
 
-def _act(handoff_id: str, action) -> tuple:
+def _act(action) -> tuple:
+    handoff_id = str(_payload().get("id") or "")
     desk = _desk()
     now = utcnow()
-    handoff = handoffs.find(desk.session, handoff_id, now)
+    handoff = handoffs.find(desk.session, handoff_id, now) if handoff_id else None
     if handoff is None:
         desk.session.rollback()
         return _done("The person left: this chat is closed and nothing of it is kept.", 404,
@@ -200,25 +202,24 @@ def roster():
     return _done("Roster saved.")
 
 
-@blueprint.post("/console/inbox/<handoff_id>/claim")
+@blueprint.post("/console/inbox/claim")
 @staff_required
-def claim(handoff_id: str):
+def claim():
     """Take a waiting chat."""
-    return _act(handoff_id, lambda desk, handoff, now: desk.claim(handoff, now))
+    return _act(lambda desk, handoff, now: desk.claim(handoff, now))
 
 
-@blueprint.post("/console/inbox/<handoff_id>/reply")
+@blueprint.post("/console/inbox/reply")
 @staff_required
-def reply(handoff_id: str):
+def reply():
     """Send one message to the survivor."""
     text = str(_payload().get("text") or "")
-    return _act(handoff_id,
-                lambda desk, handoff, now: {"sent": desk.reply(handoff, text, now)["n"]})
+    return _act(lambda desk, handoff, now: {"sent": desk.reply(handoff, text, now)["n"]})
 
 
-@blueprint.post("/console/inbox/<handoff_id>/transfer")
+@blueprint.post("/console/inbox/transfer")
 @staff_required
-def transfer(handoff_id: str):
+def transfer():
     """Give the chat to another advocate on duty, or back to the queue."""
     target = str(_payload().get("to") or "queue")
 
@@ -230,11 +231,11 @@ def transfer(handoff_id: str):
                 raise DeskError("Choose an advocate on duty, or the queue.")
         desk.transfer(handoff, to_user, now)
 
-    return _act(handoff_id, act)
+    return _act(act)
 
 
-@blueprint.post("/console/inbox/<handoff_id>/close")
+@blueprint.post("/console/inbox/close")
 @staff_required
-def close(handoff_id: str):
+def close():
     """End the chat: the survivor is told and the thread is deleted at once."""
-    return _act(handoff_id, lambda desk, handoff, now: desk.close(handoff, now))
+    return _act(lambda desk, handoff, now: desk.close(handoff, now))

@@ -94,7 +94,7 @@
       button.type = "button";
       button.addEventListener("click", function () {
         button.disabled = true;
-        post("/console/inbox/" + encodeURIComponent(item.id) + "/claim")
+        post("/console/inbox/claim", { id: item.id })
           .then(function () { announce("Chat claimed."); poll(); })
           .catch(function (error) { button.disabled = false; announce(error.message); });
       });
@@ -179,7 +179,7 @@
       var text = box.value.trim();
       if (!text) { announce("Type a message first."); return; }
       send.disabled = true;
-      post("/console/inbox/" + encodeURIComponent(chat.id) + "/reply", { text: text })
+      post("/console/inbox/reply", { id: chat.id, text: text })
         .then(function () { box.value = ""; poll(); })
         .catch(function (error) { announce(error.message); })
         .then(function () { send.disabled = false; });
@@ -196,7 +196,7 @@
     transfer.type = "button";
     transfer.addEventListener("click", function () {
       leaving[chat.id] = true;
-      post("/console/inbox/" + encodeURIComponent(chat.id) + "/transfer", { to: select.value })
+      post("/console/inbox/transfer", { id: chat.id, to: select.value })
         .then(function () { removeChat(chat.id); announce("Chat transferred."); poll(); })
         .catch(function (error) { delete leaving[chat.id]; announce(error.message); });
     });
@@ -204,7 +204,7 @@
     close.type = "button";
     close.addEventListener("click", function () {
       leaving[chat.id] = true;
-      post("/console/inbox/" + encodeURIComponent(chat.id) + "/close")
+      post("/console/inbox/close", { id: chat.id })
         .then(function () { removeChat(chat.id); announce("Chat closed. Nothing of it is kept."); poll(); })
         .catch(function (error) {
           if (error.left) { personLeft(chat.id); return; }

@@ -113,6 +113,20 @@ def bench_webhook(as_json: bool, database_url: str | None, connections: int,
     _emit("webhook", figures, as_json)
 
 
+@bench_group.command("handoff")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+@click.option("--database-url", default=None, help="default: a scratch SQLite file")
+@click.option("--rounds", default=10, show_default=True)
+@with_appcontext
+def bench_handoff(as_json: bool, database_url: str | None, rounds: int) -> None:
+    """Time YES to the advocate's inbox, and the advocate's reply to the survivor's page."""
+    from bot.benchmarks.handoff import run_handoff_benchmark
+
+    figures = run_handoff_benchmark(database_url=database_url or None, rounds=rounds,
+                                    config=current_app.config)
+    _emit("handoff", figures, as_json)
+
+
 @bench_group.command("all")
 @click.option("--json", "as_json", is_flag=True, help="print the figures as one JSON document")
 @click.option("--database-url", default=None, help="default: scratch SQLite files")
