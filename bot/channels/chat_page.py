@@ -15,7 +15,6 @@ from bot.texts import replies
 
 blueprint = Blueprint("chat_page", __name__)
 
-LANGUAGES = replies.LANGUAGES
 
 # Every string the chat interface shows, from the text catalogs (bot/texts/catalogs).
 # chat.js gets every set (as JSON) to switch language without a reload; the template
@@ -23,14 +22,20 @@ LANGUAGES = replies.LANGUAGES
 INTERFACE_TEXT: dict[str, dict[str, str]] = replies.PAGE_TEXTS
 
 
+def page_languages() -> tuple[str, ...]:
+    """Return the languages switched on (the LANGUAGES setting), English first."""
+    return replies.enabled_languages(current_app.config.get("LANGUAGES"))
+
+
 def page_language() -> tuple[str, str]:
     """Return the page's language and where it came from: "query", "header" or "default"."""
+    languages = page_languages()
     requested = request.args.get("lang", "")
-    if requested in LANGUAGES:
+    if requested in languages:
         return requested, "query"
     if request.accept_languages:
         # Werkzeug matches "es-MX" to "es"; an unsupported language falls back to English.
-        best = request.accept_languages.best_match(LANGUAGES)
+        best = request.accept_languages.best_match(languages)
         if best:
             return best, "header"
     return "en", "default"
@@ -38,12 +43,14 @@ def page_language() -> tuple[str, str]:
 
 def _render(template: str, **context):
     language, source = page_language()
+    languages = page_languages()
     return render_template(
         template,
         lang=language,
         lang_source=source,
+        languages=languages,
         text=INTERFACE_TEXT[language],
-        interface_text=INTERFACE_TEXT,
+        interface_text={code: INTERFACE_TEXT[code] for code in languages},
         quick_exit_url=current_app.config["QUICK_EXIT_URL"],
         **context,
     )

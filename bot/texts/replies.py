@@ -42,7 +42,8 @@ _REVEALING = re.compile(
     r"\b(abus\w*|violen\w*|domestic\w*|shelters?|assault\w*|victim\w*|"
     r"protective orders?|restraining orders?|batter(?:er|ers|ing|ed)|rape[ds]?|"
     r"refugios?|albergues?|agresi\w*|agresor\w*|maltrat\w*|golpeador\w*|"
-    r"ordene?s? de proteccion|ordene?s? de alejamiento|violaci\w*)\b"
+    r"ordene?s? de proteccion|ordene?s? de alejamiento|violaci\w*|"
+    r"bao hanh|bao luc|tam lanh|lam dung|xam hai|hiep dam|nan nhan)\b"
 )
 
 # The texts themselves live in one catalog per language, bot/texts/catalogs/<code>.yaml
@@ -87,6 +88,13 @@ LANGUAGES: tuple[str, ...] = tuple(CATALOGS)
 TEXTS: dict[str, dict[str, str]] = {code: c.replies for code, c in CATALOGS.items()}
 NEED_LABELS: dict[str, dict[str, str]] = {code: c.needs for code, c in CATALOGS.items()}
 PAGE_TEXTS: dict[str, dict[str, str]] = {code: c.page for code, c in CATALOGS.items()}
+
+
+def enabled_languages(setting: str | None) -> tuple[str, ...]:
+    """Return the languages the LANGUAGES setting switches on ("en,es,vi"), English first;
+    unknown codes are left out, and English is always on."""
+    wanted = [code.strip().lower() for code in (setting or "en,es").split(",")]
+    return ("en", *(code for code in dict.fromkeys(wanted) if code in CATALOGS and code != "en"))
 
 
 def language_or_default(language: str | None) -> str:
