@@ -40,6 +40,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "HANDOFF_LONG_WAIT_MINUTES": (15, "a longer wait for an advocate is said so, with the "
                                   "hotline"),
     "LOG_LEVEL": ("INFO", "Python logging level"),
+    "LANGUAGES": ("en,es", "languages Harbor answers in, e.g. en,es,vi (a catalog marked "
+                  "'needs review' should be switched on only after a native speaker checked it)"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
 }
 

@@ -39,7 +39,17 @@ from resources_db.models import User, utcnow
 
 blueprint = Blueprint("inbox", __name__)
 
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "vi": "Vietnamese"}
+# The inbox's buttons: a label for the advocate, the catalog text the survivor reads.
+SNIPPETS = (("Safe to text?", "snippet_safe_to_text"), ("In danger: 911", "snippet_danger"),
+            ("Clear the chat", "snippet_exit"), ("Hotline 24/7", "snippet_hotline"),
+            ("988", "snippet_988"))
+
+
+def snippets_by_language() -> dict[str, list[tuple[str, str]]]:
+    """Return, per language, the safety texts an advocate can insert, with their labels."""
+    return {language: [(label, replies.say(language, key)) for label, key in SNIPPETS]
+            for language in replies.LANGUAGES}
 POLL_MILLISECONDS = 1000  # static/inbox.js asks for the state this often
 
 
@@ -148,7 +158,7 @@ def inbox():
     state = inbox_state()
     get_session().commit()
     return render_template("console/inbox.html", inbox=state, poll=POLL_MILLISECONDS,
-                           snippets=replies.ADVOCATE_SNIPPETS,
+                           snippets=snippets_by_language(),
                            max_reply=MAX_REPLY_CHARACTERS)
 
 

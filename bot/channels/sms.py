@@ -38,13 +38,6 @@ csrf.exempt(blueprint)
 logger = logging.getLogger("harbor.sms")
 
 
-@blueprint.record_once
-def _warm_up(_state) -> None:
-    """Compile the intent rules and the place index at start-up, not on a survivor's text."""
-    from intents import warm_up
-
-    warm_up()
-
 TWIML_MIMETYPE = "application/xml"
 MAX_BODY_CHARACTERS = 1600  # Twilio's own limit for one inbound message
 

@@ -34,6 +34,7 @@ _REPLACEMENTS = {
     "\u2026": "...", "\u2022": "-", "\u00b7": "-", "\u25cf": "-",
     "\u00a0": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ",
     "\t": " ", "\r": "",
+    "\u0111": "d", "\u0110": "D",  # Vietnamese đ Đ: a letter of its own, not d + a mark
     "\u00a9": "(c)", "\u00ae": "(R)", "\u2122": "TM", "\u00b0": " deg",
     "\u00bd": "1/2", "\u00bc": "1/4", "\u00be": "3/4",
     "\u2192": "->", "\u2190": "<-", "\u00d7": "x", "\u00f7": "/",
@@ -83,6 +84,22 @@ def to_gsm7(text: str) -> str:
         return text
     converted = "".join(_transliterate_character(ch, basic, extension) for ch in text)
     converted = _SPACE_BEFORE_NEWLINE.sub("\n", _SPACES.sub(" ", converted))
+    return converted.strip(" ")
+
+
+def with_plain_punctuation(text: str) -> str:
+    """Return `text` with its letters as written (marks kept) and everything else in
+    GSM-7: curly quotes straight, dashes plain, emoji and symbols left out. For a
+    language sent as UCS-2 (Vietnamese): one emoji would cost as much as it does in
+    GSM-7 text, and a phone with an old font shows a box for it."""
+    basic, extension = _alphabet()
+    kept = []
+    for ch in text:
+        if ch.isalpha() or ch in basic or ch in extension:
+            kept.append(ch)
+        else:
+            kept.append(_transliterate_character(ch, basic, extension))
+    converted = _SPACE_BEFORE_NEWLINE.sub("\n", _SPACES.sub(" ", "".join(kept)))
     return converted.strip(" ")
 
 
