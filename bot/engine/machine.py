@@ -774,9 +774,9 @@ def _language(state: State, classification, text: str, hint: str | None,
     if classification.intent == "language":
         folded = fold(text)
         for language in ("vi", "es", "en"):
-            if language in languages and any(
-                    name in folded for name in _LANGUAGE_NAMES[language]):
-                return language
+            if any(name in folded for name in _LANGUAGE_NAMES[language]):
+                # Asked for by name; one not switched on leaves the language as it was.
+                return language if language in languages else (state.language or "en")
         return "es" if (state.language or said) == "en" else "en"
     words = _WORD.findall(text or "")
     telling = classification.intent != "location" and (

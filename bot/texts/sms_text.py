@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import gsm0338  # noqa: F401 - registers the "gsm03.38" codec
 
+from intents.normalization import has_vietnamese_marks
+
 GSM_SINGLE_SEGMENT = 160
 GSM_MULTI_SEGMENT = 153
 UCS2_SINGLE_SEGMENT = 70
@@ -145,3 +147,13 @@ def segment_info(text: str) -> SegmentInfo:
     costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
     segments = _pack(costs, UCS2_SINGLE_SEGMENT, UCS2_MULTI_SEGMENT)
     return SegmentInfo(len(text), segments, "UCS-2", sum(costs))
+
+
+def as_sent(text: str) -> str:
+    """Return `text` as the SMS view hands it to Twilio, the last check after the engine:
+    GSM-7, except a Vietnamese text that keeps its marks within three segments."""
+    if has_vietnamese_marks(text):
+        marked = with_plain_punctuation(text)
+        if segment_info(marked).segments <= 3:
+            return marked
+    return to_gsm7(text)
