@@ -240,7 +240,7 @@ def test_transfer_to_the_queue_and_to_a_colleague(app, client, advocate, listing
     assert act(advocate, handoff_id, "transfer", to=str(colleague.id)).status_code == 200
     assert inbox(advocate)["mine"] == []
     texts = [m["text"] for m in survivor.updates()["messages"]]
-    assert any("Now Ana, an advocate with Harbor, will write" in line for line in texts)
+    assert any("Now Ana, an advocate with Harbor will write to you here." in line for line in texts)
 
 
 # -- kept only while it lasts ---------------------------------------------------------------
