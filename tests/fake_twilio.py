@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 
 from werkzeug.serving import make_server
@@ -23,6 +24,15 @@ class FakeTwilio:
     url: str = ""
     calls: list[dict] = field(default_factory=list)
     fail_next: int = 0
+
+    def wait_for_deletes(self, count: int, timeout: float = 5.0) -> set[str]:
+        """Wait until `count` messages were deleted; return the paths deleted."""
+        deadline = time.monotonic() + timeout
+        while True:
+            deleted = {call["path"] for call in self.calls if call["method"] == "DELETE"}
+            if len(deleted) >= count or time.monotonic() > deadline:
+                return deleted
+            time.sleep(0.02)
 
     def messages_sent(self) -> list[dict]:
         return [call["form"] for call in self.calls

@@ -100,9 +100,13 @@ def test_an_sms_hand_off_end_to_end(signed_sms, advocate, fake_twilio, db_sessio
     assert reply["Body"] == "Maria: You are not alone. Is it safe to text?"
     assert reply["To"] == SURVIVOR
 
+    sids = [f"SMfake{n:026d}" for n in range(1, len(fake_twilio.messages_sent()) + 2)]
     assert act(advocate, waiting["id"], "close").status_code == 200
     closing = fake_twilio.messages_sent()[-1]
     assert "ended this chat" in closing["Body"]
+    # Twilio's copies of every message the advocate's side sent are deleted too.
+    assert fake_twilio.wait_for_deletes(len(sids)) == {
+        f"/2010-04-01/Accounts/ACfake/Messages/{sid}.json" for sid in sids}
     everything = stored(db_session)
     for words in ("scared to go home", "not alone", waiting["id"]):
         assert words not in everything
@@ -148,6 +152,8 @@ def test_exit_by_sms_mid_hand_off_erases_it(signed_sms, advocate, fake_twilio, d
     assert act(advocate, waiting["id"], "reply", text="hi").status_code == 404
     assert "he reads my phone" not in stored(db_session)
     sent = len(fake_twilio.messages_sent())
+    # What was texted to the person is deleted from Twilio's log too.
+    assert len(fake_twilio.wait_for_deletes(sent)) == sent
     assert act(advocate, waiting["id"], "close").status_code == 404
     assert len(fake_twilio.messages_sent()) == sent  # nothing more goes to that number
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.conversations import handoffs, store
 from bot.conversations.handoffs import Handoff
 from bot.conversations.sealed_contact import unseal
-from bot.conversations.twilio_rest import TwilioRestError, send_sms
+from bot.conversations.twilio_rest import TwilioRestError, delete_messages_later, send_sms
 from bot.engine import handoff_ended, render_for_channel
 from bot.staff import duty
 from bot.texts import replies
@@ -83,8 +83,9 @@ class Desk:
             raise DeskError("This SMS conversation's number cannot be read; close it.")
         language = handoff.shared.get("language", "en")
         try:
-            send_sms(self.config, to=number, from_=handoff.reply_from,
-                     body=render_for_channel(text, language, "sms"))
+            sid = send_sms(self.config, to=number, from_=handoff.reply_from,
+                           body=render_for_channel(text, language, "sms"))
+            handoff.sent.append(sid)
         except TwilioRestError as error:
             logger.error("an advocate's SMS could not be sent: %s", error)
             raise DeskError("The SMS could not be sent now. Try again in a moment.") from None
@@ -151,6 +152,8 @@ class Desk:
             namespace = handoff.key.split(":", 1)[0]
             store.save_state(self.session, handoff.key, namespace, state, now, self.ttl)
         handoffs.end(self.session, handoff, now)
+        # Twilio's copies of what was said go too (those still on their way stay: issue 15).
+        delete_messages_later(self.config, handoff.sent)
 
     def _mine(self, handoff: Handoff) -> None:
         if handoff.advocate_id != self.advocate.id:

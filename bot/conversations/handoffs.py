@@ -45,6 +45,7 @@ class Handoff:
     next_number: int = 1
     contact: str = ""  # SMS only: the sealed number (bot.conversations.sealed_contact)
     reply_from: str = ""  # SMS only: Harbor's number the person wrote to
+    sent: list[str] = field(default_factory=list)  # SMS only: MessageSids, to delete at Twilio
 
     def to_dict(self) -> dict:
         """Return the JSON form kept in the store."""
@@ -54,7 +55,7 @@ class Handoff:
             "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,
             "advocate_id": self.advocate_id, "advocate_name": self.advocate_name,
             "messages": self.messages[-MAX_MESSAGES:], "next_number": self.next_number,
-            "contact": self.contact, "reply_from": self.reply_from,
+            "contact": self.contact, "reply_from": self.reply_from, "sent": self.sent,
         }
 
     @classmethod
@@ -71,6 +72,7 @@ class Handoff:
             messages=list(data.get("messages") or []),
             next_number=int(data.get("next_number") or 1),
             contact=str(data.get("contact") or ""), reply_from=str(data.get("reply_from") or ""),
+            sent=[str(sid) for sid in data.get("sent") or ()],
         )
 
     def waited_seconds(self, now: datetime) -> int:

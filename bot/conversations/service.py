@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from bot.conversations import handoffs, store
 from bot.conversations.pending_erasures import pending_erasures
 from bot.conversations.sealed_contact import seal
+from bot.conversations.twilio_rest import delete_messages_later
 from bot.engine import (
     Availability,
     EngineSettings,
@@ -199,6 +200,8 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
             ended = handoffs.load(session, key, clock)
             if ended is not None:  # counted as ended; erase() below deletes it
                 handoffs.end(session, ended, clock)
+                # What the advocate texted goes from Twilio's log too, without waiting.
+                delete_messages_later(config, ended.sent)
             store.erase(session, key)
         else:
             store.save_state(session, key, namespace, turn.state or {}, clock, ttl)

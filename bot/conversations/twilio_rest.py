@@ -4,13 +4,15 @@
 TWILIO_AUTH_TOKEN. With TWILIO_API_URL set, every request goes to that base URL instead
 of https://*.twilio.com (tests run a local fake of the API; production may use an egress
 proxy): the path stays Twilio's. The library's request log is silenced, because it
-would print the message body and the number.
+would print the message body and the number. `delete_messages_later` removes sent
+messages from Twilio's log after a hand-off ends (privacy rule 6), in a thread.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from twilio.http.http_client import TwilioHttpClient
@@ -69,3 +71,37 @@ def send_sms(config: Mapping, *, to: str, from_: str, body: str) -> str:
         raise TwilioRestError(f"Twilio refused or could not be reached: "
                               f"{type(error).__name__}") from None
     return str(message.sid)
+
+
+def delete_messages(config: Mapping, sids: Iterable[str]) -> int:
+    """Delete these messages from Twilio's message log; return how many went.
+
+    A message still on its way cannot be deleted yet (Twilio refuses); those stay until
+    the erasure of issue 15 catches them. Never raises: erasing is best effort here.
+    """
+    from twilio.base.exceptions import TwilioException
+
+    deleted = 0
+    try:
+        client = twilio_client(config)
+    except TwilioRestError:
+        return 0
+    for sid in sids:
+        try:
+            if client.messages(sid).delete():
+                deleted += 1
+        except (TwilioException, OSError):
+            continue
+    return deleted
+
+
+def delete_messages_later(config: Mapping, sids: Iterable[str]) -> threading.Thread | None:
+    """Delete the messages in a thread of their own, so no answer waits for Twilio."""
+    sids = [sid for sid in sids if sid]
+    if not sids:
+        return None
+    settings = dict(config)
+    thread = threading.Thread(target=delete_messages, args=(settings, sids),
+                              name="twilio-delete", daemon=True)
+    thread.start()
+    return thread
