@@ -362,3 +362,19 @@ def test_nothing_links_a_hand_off_to_the_token_in_clear(client, advocate, listin
     assert survivor.token not in json.dumps(inbox(advocate))
     raw = db_session.execute(text("select key from conversation_state")).scalars().all()
     assert all(not key.endswith(survivor.token) for key in raw)
+
+
+def test_the_inbox_works_without_javascript(client, advocate, listings):
+    survivor = Survivor(client)
+    handoff_id = handed_off(survivor, advocate)
+    page = advocate.get("/console/inbox").get_data(as_text=True)
+    assert "Needs: legal help" in page and f'value="{handoff_id}"' in page
+    claimed = advocate.post("/console/inbox/claim", data={"id": handoff_id})
+    assert claimed.status_code == 302 and claimed.headers["Location"].endswith("/console/inbox")
+    advocate.post("/console/inbox/reply", data={"id": handoff_id, "text": "Hello <b>there</b>"})
+    page = advocate.get("/console/inbox").get_data(as_text=True)
+    assert "Hello &lt;b&gt;there&lt;/b&gt;" in page  # escaped, never markup
+    assert "Close chat" in page
+    closed = advocate.post("/console/inbox/close", data={"id": handoff_id})
+    assert closed.status_code == 302
+    assert "No chat open." in advocate.get("/console/inbox").get_data(as_text=True)

@@ -7,6 +7,7 @@ middle of a hand-off that wipes the thread from both screens and from the server
 from __future__ import annotations
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from browser_steps import ADVOCATE_EMAIL, ADVOCATE_PASSWORD, open_chat, send, sign_in
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -17,6 +18,8 @@ from resources_db.models import ConversationState
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 DESKTOP = {"width": 1280, "height": 900}
+WCAG_21_AA = {"runOnly": {"type": "tag",
+                          "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 def handoff_rows(live_server) -> int:
@@ -78,6 +81,10 @@ def test_consent_queue_claim_replies_both_ways_and_close(advocate_page, open_pag
         "You are now chatting with Maria", timeout=5000)
     assert send(survivor, "are you there?") == []
     expect(chat.locator(".thread")).to_contain_text("Them: are you there?")
+
+    # The inbox with a queue and a chat open meets WCAG 2.1 AA.
+    results = Axe().run(advocate, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
 
     chat.get_by_role("button", name="In danger: 911").click()
     box = chat.locator("textarea")
