@@ -378,3 +378,14 @@ def test_the_inbox_works_without_javascript(client, advocate, listings):
     closed = advocate.post("/console/inbox/close", data={"id": handoff_id})
     assert closed.status_code == 302
     assert "No chat open." in advocate.get("/console/inbox").get_data(as_text=True)
+
+
+def test_a_message_after_the_hand_off_vanished_is_answered_by_harbor(client, advocate,
+                                                                      listings, db_session):
+    survivor = Survivor(client)
+    handed_off(survivor, advocate)
+    key = store.conversation_key("test-hash-key", "chat", survivor.token)
+    store.erase(db_session, store.handoff_key(key))  # as if closed a moment before
+    db_session.commit()
+    answer = survivor.say("menu")
+    assert answer["handoff"] is False and "1 Safe place to stay" in answer["replies"][0]

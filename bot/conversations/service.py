@@ -37,6 +37,7 @@ from bot.engine import (
     Turn,
     handle,
     handle_without_database,
+    handoff_ended,
 )
 from bot.texts import replies
 from resources_db.geography import Place
@@ -189,6 +190,10 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
                                   step=str(state.get("step", "")), key=key,
                                   erasures_settled=settled)
         before = store.load_state(session, key, clock)
+        if (before or {}).get("step") == "with_person" and handoffs.load(
+                session, key, clock) is None:
+            # The hand-off is gone (closed while this message came in): back with Harbor.
+            before = handoff_ended(before)
         turn: Turn = handle(
             before,
             _inbound(text, channel, now, language_hint, classification),
