@@ -64,3 +64,14 @@ def test_handoff_benchmark_carries_every_round_across_both_sides(runner):
         for trip in ("yes_to_advocate", "reply_to_survivor"):
             median = figures[f"{poll}.{trip}.median_ms"]
             assert 0 < median <= figures[f"{poll}.{trip}.max_ms"]
+
+
+def test_startup_benchmark_starts_every_process_it_times():
+    from bot.benchmarks.startup import run_startup_benchmark
+
+    figures = run_startup_benchmark(rounds=1)
+    for name in ("place_index_built", "place_index_loaded", "harbor_help",
+                 "harbor_db_upgrade", "harbor_classify", "worker_boot"):
+        assert 0 < figures[f"{name}_median_s"] <= figures[f"{name}_max_s"], name
+        assert figures[f"{name}_cpu_median_s"] > 0, name
+    assert figures["gunicorn_first_answer_median_s"] > 0  # it answered /healthz

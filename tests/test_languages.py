@@ -82,3 +82,10 @@ def test_language_statuses_name_review_and_switch():
 def test_advocates_cannot_open_the_languages_page(client, sign_in):
     sign_in("advocate")
     assert client.get("/admin/languages").status_code in (302, 403)
+
+
+def test_the_safety_page_is_in_vietnamese_too(client):
+    page = client.get("/chat/safety?lang=vi").get_data(as_text=True)
+    assert "Điều thoát nhanh không làm được" in page
+    assert "Lịch sử trình duyệt." in page and 'href="tel:911"' in page
+    assert page.count('class="language-switch"') == 2  # English, Español

@@ -39,12 +39,16 @@ def test_english_and_spanish_catalogs_are_there():
 
 
 @pytest.mark.parametrize("language", OTHERS)
-@pytest.mark.parametrize("part", ["replies", "needs", "page"])
+@pytest.mark.parametrize("part", ["replies", "needs", "page", "safety"])
 def test_every_key_is_in_every_catalog(language, part):
     english = set(getattr(ENGLISH, part))
     other = set(getattr(replies.CATALOGS[language], part))
     assert sorted(english - other) == [], f"missing in {language}.yaml {part}"
     assert sorted(other - english) == [], f"only in {language}.yaml {part}"
+    if part == "safety":  # the lists hold as many items in every language
+        for key, value in getattr(ENGLISH, part).items():
+            if isinstance(value, list):
+                assert len(getattr(replies.CATALOGS[language], part)[key]) == len(value), key
 
 
 @pytest.mark.parametrize("language", OTHERS)

@@ -50,6 +50,7 @@ def _render(template: str, **context):
         lang_source=source,
         languages=languages,
         text=INTERFACE_TEXT[language],
+        safety_text=replies.CATALOGS[language].safety,
         interface_text={code: INTERFACE_TEXT[code] for code in languages},
         quick_exit_url=current_app.config["QUICK_EXIT_URL"],
         **context,

@@ -761,6 +761,7 @@ def _event(classification, text: str, state: State, channel: str
     return event, None, None
 
 
+_CARRIER_INTENTS = frozenset({"help", "opt_out", "opt_in"})
 # What a person writes to ask for a language, folded ("tiếng việt" -> "tieng viet").
 _LANGUAGE_NAMES = {"es": ("espanol", "spanish", "castellano"), "en": ("english", "ingles"),
                    "vi": ("tieng viet", "vietnamese", "viet nam", "vietnam")}
@@ -779,7 +780,10 @@ def _language(state: State, classification, text: str, hint: str | None,
                 return language if language in languages else (state.language or "en")
         return "es" if (state.language or said) == "en" else "en"
     words = _WORD.findall(text or "")
-    telling = classification.intent != "location" and (
+    # A place says nothing of the language; nor does a carrier keyword (HELP, STOP,
+    # START are English in every conversation), which is answered in the person's own.
+    carrier_keyword = classification.intent in _CARRIER_INTENTS and len(words) == 1
+    telling = classification.intent != "location" and not carrier_keyword and (
         len(words) >= 2 or any(len(word) >= 4 for word in words)
     )
     if not state.language:

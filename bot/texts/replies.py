@@ -62,6 +62,7 @@ class Catalog:
     replies: dict[str, str]
     needs: dict[str, str]
     page: dict[str, str]
+    safety: dict  # the quick-exit safety page: headings, paragraphs and lists
 
 
 def load_catalogs(directory: Path = CATALOG_DIRECTORY) -> dict[str, Catalog]:
@@ -73,7 +74,7 @@ def load_catalogs(directory: Path = CATALOG_DIRECTORY) -> dict[str, Catalog]:
             catalogs[path.stem] = Catalog(
                 language=data["language"], name=data["name"], review=data["review"],
                 replies=dict(data["replies"]), needs=dict(data["needs"]),
-                page=dict(data["page"]))
+                page=dict(data["page"]), safety=dict(data["safety"]))
         except (KeyError, TypeError) as error:
             raise ValueError(f"text catalog {path.name}: missing or malformed {error}") from None
         if catalogs[path.stem].language != path.stem:
