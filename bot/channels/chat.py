@@ -42,7 +42,6 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversations import handoffs, store
-from bot.conversations.handoff_desk import CLOSED_NOTICE
 from bot.conversations.pending_erasures import pending_erasures
 from bot.conversations.service import commit_turn, degraded_result, erase_conversation, run_turn
 from bot.database import get_session
@@ -178,24 +177,16 @@ def updates():
     key = store.conversation_key(config["HASH_KEY"], "chat", token)
     clock = utcnow()
     try:
-        state = store.load_state(session, key, clock)
-        if state is None:
-            session.commit()  # an expired conversation found here is deleted
-            return jsonify(handoff="none", messages=[])
-        if state.get("handoff_notice") == CLOSED_NOTICE:
-            # Shown once: the notice leaves the state as the page receives it.
-            language = replies.language_or_default(state.get("language"))
-            state.pop("handoff_notice")
-            store.replace_state(session, key, state)
-            session.commit()
-            return jsonify(handoff="closed", messages=[
-                {"n": 0, "from": "harbor", "text": replies.say(language, "handoff_closed")}])
-        handoff = handoffs.load(session, key, clock)
-        session.commit()
+        view, state, handoff = handoffs.survivor_view(session, key, clock)
+        session.commit()  # an expired conversation found here is deleted
     except SQLAlchemyError as error:
         logger.error("chat updates failed: %s", type(error).__name__)
         session.rollback()
         return _error("try again", 503)
+    if view == "closed":
+        language = replies.language_or_default((state or {}).get("language"))
+        return jsonify(handoff="closed", messages=[
+            {"n": 0, "from": "harbor", "text": replies.say(language, "handoff_closed")}])
     if handoff is None:
         return jsonify(handoff="none", messages=[])
     news = [{"n": m["n"], "from": m["from"], "text": m["text"]}

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.conversations import handoffs, store
+from bot.conversations import handoffs
 from bot.conversations.handoffs import Handoff
 from bot.conversations.sealed_contact import unseal
 from bot.conversations.twilio_rest import TwilioRestError, delete_messages_later, send_sms
@@ -30,7 +30,6 @@ from resources_db.models import User
 logger = logging.getLogger("harbor.handoffs")
 
 MAX_REPLY_CHARACTERS = 600
-CLOSED_NOTICE = "closed"  # kept in a chat conversation's state until its page shows it
 
 
 class DeskError(ValueError):
@@ -144,13 +143,7 @@ class Desk:
         except DeskError:
             # Closing must always delete the thread; the person can still write MENU.
             logger.warning("the closing SMS of a hand-off could not be sent")
-        state = store.load_state(self.session, handoff.key, now)
-        if state is not None:
-            state = handoff_ended(state) or {}
-            if handoff.channel == "chat":
-                state["handoff_notice"] = CLOSED_NOTICE
-            namespace = handoff.key.split(":", 1)[0]
-            store.save_state(self.session, handoff.key, namespace, state, now, self.ttl)
+        handoffs.back_to_harbor(self.session, handoff, now, self.ttl, handoff_ended)
         handoffs.end(self.session, handoff, now)
         # Twilio's copies of what was said go too (those still on their way stay: issue 15).
         delete_messages_later(self.config, handoff.sent)

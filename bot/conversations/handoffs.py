@@ -15,6 +15,7 @@ The functions take the caller's session and never commit.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -163,6 +164,46 @@ def end(session: Session, handoff: Handoff, now: datetime) -> None:
                    bucket=band((now - handoff.created_at).total_seconds() / 60,
                                DURATION_BANDS))
     store.erase(session, store.handoff_key(handoff.key))
+
+
+# -- the survivor's own conversation, as a hand-off changes it ---------------------------
+
+CLOSED_NOTICE = "closed"  # kept in a chat conversation's state until its page shows it
+
+
+def back_to_harbor(session: Session, handoff: Handoff, now: datetime, ttl_minutes: int,
+                   back: Callable[[dict], dict | None]) -> None:
+    """Put the hand-off's conversation back with Harbor (`back`: the engine's handoff_ended).
+
+    A web chat keeps a notice in its state until the page shows "the advocate ended this
+    chat"; an SMS survivor was texted it.
+    """
+    state = store.load_state(session, handoff.key, now)
+    if state is None:
+        return
+    state = back(state) or {}
+    if handoff.channel == "chat":
+        state["handoff_notice"] = CLOSED_NOTICE
+    namespace = handoff.key.split(":", 1)[0]
+    store.save_state(session, handoff.key, namespace, state, now, ttl_minutes)
+
+
+def survivor_view(session: Session, key: str, now: datetime) -> tuple[str, dict | None,
+                                                                      Handoff | None]:
+    """Return (what the survivor's page should know, the state, the open hand-off).
+
+    The first part is "none" (no conversation, or no hand-off), "closed" (once, then the
+    notice leaves the state without moving its expiry: polling is no activity) or "open".
+    """
+    state = store.load_state(session, key, now)
+    if state is None:
+        return "none", None, None
+    if state.get("handoff_notice") == CLOSED_NOTICE:
+        state.pop("handoff_notice")
+        store.replace_state(session, key, state)
+        return "closed", state, None
+    handoff = load(session, key, now)
+    return ("open" if handoff else "none"), state, handoff
 
 
 def open_chats_by_advocate(handoffs: list[Handoff]) -> dict[int, int]:
