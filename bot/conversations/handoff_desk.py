@@ -107,7 +107,7 @@ class Desk:
     def reply(self, handoff: Handoff, text: str, now: datetime) -> dict:
         """Send the advocate's message to the survivor and keep it in the thread."""
         self._mine(handoff)
-        text = " ".join(text.split()) if "\n" not in text else text.strip()
+        text = text.strip()
         if not text:
             raise DeskError("Type a message first.")
         if len(text) > MAX_REPLY_CHARACTERS:
