@@ -389,3 +389,36 @@ def test_a_message_after_the_hand_off_vanished_is_answered_by_harbor(client, adv
     db_session.commit()
     answer = survivor.say("menu")
     assert answer["handoff"] is False and "1 Safe place to stay" in answer["replies"][0]
+
+
+def test_two_advocates_claiming_one_chat_at_once_get_it_once(app, client, advocate, listings,
+                                                             db_session):
+    import threading
+
+    from bot.staff.auth import StaffUser
+
+    colleague = accounts.create_user(db_session, "ana@example.org", "test password 0123",
+                                     "advocate")
+    duty.set_on_duty(db_session, colleague, True)
+    db_session.commit()
+    other = app.test_client()
+    with app.app_context():
+        session_id = StaffUser.from_account(colleague).get_id()
+    with other.session_transaction() as session:
+        session["_user_id"] = session_id
+    handoff_id = handed_off(Survivor(client), advocate)
+    statuses = []
+    start = threading.Barrier(2)
+
+    def claim(console):
+        start.wait()
+        statuses.append(act(console, handoff_id, "claim").status_code)
+
+    threads = [threading.Thread(target=claim, args=(console,)) for console in (advocate, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [200, 409]
+    holders = [h.advocate_id for h in handoffs.all_open(db_session, utcnow())]
+    assert len(holders) == 1 and holders[0] is not None

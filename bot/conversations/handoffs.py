@@ -129,10 +129,15 @@ def all_open(session: Session, now: datetime) -> list[Handoff]:
 
 
 def find(session: Session, handoff_id: str, now: datetime) -> Handoff | None:
-    """Return the open hand-off with this id, or None (closed, erased or expired)."""
+    """Return the open hand-off with this id, locked for this transaction, or None.
+
+    Locked: two advocates acting on one chat at once act one after the other, the second
+    on what the first left (a claim already taken is refused, not taken twice).
+    """
     for handoff in all_open(session, now):
         if secrets.compare_digest(handoff.id, handoff_id):
-            return handoff
+            data = store.load_state_for_update(session, store.handoff_key(handoff.key), now)
+            return Handoff.from_dict(handoff.key, data) if data else None
     return None
 
 

@@ -115,6 +115,22 @@ def save_state(session: Session, key: str, channel: str, state: dict, now: datet
     })
 
 
+def load_state_for_update(session: Session, key: str, now: datetime) -> dict | None:
+    """Return the live state of `key`, its row locked until the transaction ends.
+
+    For changes two people may make at once (two advocates claiming one hand-off): the
+    second waits for the first's commit and then reads what it wrote. A write that changes
+    nothing takes the lock (a row lock on PostgreSQL, the write lock on SQLite, which has
+    no SELECT ... FOR UPDATE).
+    """
+    session.execute(update(ConversationState).where(ConversationState.key == key)
+                    .values(expires_at=ConversationState.expires_at))
+    row = session.execute(_SELECT_STATE, {"key": key}).first()
+    if row is None or row[1] <= now:
+        return None
+    return dict(row[0] or {})
+
+
 def replace_state(session: Session, key: str, state: dict) -> None:
     """Store `state` for conversation `key` without moving its expiry (not an activity)."""
     session.execute(update(ConversationState).where(ConversationState.key == key)
