@@ -6,9 +6,11 @@ middle of a hand-off that wipes the thread from both screens and from the server
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_steps import ADVOCATE_EMAIL, ADVOCATE_PASSWORD, open_chat, send, sign_in
+from browser_steps import ADVOCATE_EMAIL, ADVOCATE_PASSWORD, open_chat, png_size, send, sign_in
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -18,6 +20,7 @@ from resources_db.models import ConversationState
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 DESKTOP = {"width": 1280, "height": 900}
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WCAG_21_AA = {"runOnly": {"type": "tag",
                           "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -53,8 +56,16 @@ def go_on_duty(page):
     expect(page.locator("#duty-status")).to_contain_text("You are on duty")
 
 
+@pytest.fixture
+def inbox_screenshot(request, tmp_path) -> Path:
+    """Where the inbox's screenshot goes: docs/screenshots/ with --screenshots."""
+    folder = DOCS if request.config.getoption("--screenshots") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "inbox.png"
+
+
 def test_consent_queue_claim_replies_both_ways_and_close(advocate_page, open_page,
-                                                         live_server):
+                                                         live_server, inbox_screenshot):
     advocate = advocate_page
     go_on_duty(advocate)
     survivor = open_chat(open_page, live_server)
@@ -94,6 +105,9 @@ def test_consent_queue_claim_replies_both_ways_and_close(advocate_page, open_pag
     expect(survivor.locator(".message-advocate .bubble").last).to_have_text(
         "Yes, I am here. If you are in danger right now, call 911.", timeout=5000)
     expect(box).to_have_value("")
+    expect(chat.locator(".thread")).to_contain_text("Yes, I am here.")
+    advocate.screenshot(path=str(inbox_screenshot))
+    assert png_size(inbox_screenshot) == (DESKTOP["width"], DESKTOP["height"])
 
     chat.get_by_role("button", name="Close chat").click()
     expect(advocate.locator("article.chat")).to_have_count(0)
