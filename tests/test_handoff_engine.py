@@ -150,3 +150,11 @@ def test_the_offer_is_in_spanish_for_a_spanish_request():
     assert "Responda SÍ para conectar" in result.replies[0]
     yes = turn(result.state, "sí", Roster())
     assert yes.step == Step.WITH_PERSON.value
+
+
+def test_switching_language_during_the_offer_asks_again_in_the_new_language():
+    roster = Roster()
+    offer = offered(roster)
+    switched = turn(offer.state, "Español", roster)
+    assert switched.step == Step.OFFER_PERSON.value
+    assert "Responda SÍ para conectar" in switched.replies[0]

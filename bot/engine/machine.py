@@ -503,6 +503,10 @@ class _Conversation:
             return self.show_results(state, lead)
         if state.step in (Step.OFFER_SHELTER, Step.OFFER_TALK):
             return state, [f"{lead}\n{self.offer_text(state)}"]
+        if state.step == Step.OFFER_PERSON:
+            # The offer again, in the new language: consent is asked in words they read.
+            state, texts = self.offer_person(state)
+            return state, [f"{lead}\n{texts[0]}"]
         step = Step.WELCOME if state.step == Step.WELCOME else Step.MENU
         return replace(state, step=step), [f"{lead}\n{self.menu_text()}"]
 

@@ -106,7 +106,8 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     (ANY, Event.MENU): _t("menu", Step.MENU),
     (ANY, Event.LANGUAGE): _t("switch_language", _FIND_OR_MENU | {Step.WELCOME,
                                                                   Step.OFFER_SHELTER,
-                                                                  Step.OFFER_TALK}),
+                                                                  Step.OFFER_TALK,
+                                                                  Step.OFFER_PERSON}),
     # A need or a place is taken in any step.
     (ANY, Event.NEED): _t("need", _FIND),
     (ANY, Event.CHOICE): _t("choose", _FIND_OR_MENU),
