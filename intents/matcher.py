@@ -9,7 +9,13 @@ Matching order (first that applies wins):
 2. Whole-message control keywords ("STOP", "menu", "hola", "0"), after normalization.
    Carrier keywords (opt_out, opt_in) count only when exact: carriers act on the exact word.
 3. Safety: when `emergency` or `self_harm` scores at least SAFETY_FLOOR they win over
-   any need in the same message ("I need a shelter but he's here with a gun").
+   any need in the same message ("I need a shelter but he's here with a gun"), except
+   when all emergency found is harm told (a rule file's `reports`: "he hits me", "me
+   pego"), which may be past or habitual: then a need named beside it wins ("will cps
+   take my kids if i tell them he hits me"). When
+   both do and all emergency found is a means (the `means` word family: pills, a gun,
+   a rope, a bridge), the means belong to the self-harm: "i have his gun in my hand and
+   i want to use it on myself" is self_harm, not danger from someone else.
 4. Everything else by score; below UNKNOWN_BELOW the message is `unknown`.
 
 How a message is scored against an intent:
@@ -60,7 +66,15 @@ from .normalization import (
     shorter_forms,
 )
 from .places import PlaceFinder
-from .rules import RULES_DIRECTORY, TAXONOMY_IDS, IntentRule, load_rules
+from .rules import (
+    FAMILIES_FILE,
+    RULES_DIRECTORY,
+    TAXONOMY_IDS,
+    Families,
+    IntentRule,
+    load_families,
+    load_rules,
+)
 
 UNKNOWN_BELOW = 55
 SAFETY_FLOOR = 70
@@ -183,7 +197,7 @@ class Classification:
 @dataclass(frozen=True)
 class _Pattern:
     intent: str
-    kind: str  # "keyword", "hint" or "negative"
+    kind: str  # "keyword", "report", "hint" or "negative"
     language: str
     words: tuple[tuple[str, bool], ...]  # (word, is_prefix)
     strength: int
@@ -218,7 +232,12 @@ def _strength(group: str, words: tuple[tuple[str, bool], ...]) -> int:
 class CompiledRules:
     """Every rule file compiled into lookup tables; build once, share everywhere."""
 
-    def __init__(self, rules: tuple[IntentRule, ...]) -> None:
+    def __init__(self, rules: tuple[IntentRule, ...], families: Families | None = None) -> None:
+        # The means family's words (pills, gun, rope...): see the module docstring, step 3.
+        self.means_words = frozenset(
+            word for block in (families or {}).values()
+            for phrase in block.get("means", ()) for word, _ in _pattern_words(phrase)
+        ) - _FUNCTION_WORDS
         taxonomy_rank = {intent: rank for rank, intent in enumerate(TAXONOMY_IDS)}
         self.rules = {rule.id: rule for rule in rules}
         self.intent_order = sorted(self.rules, key=lambda i: taxonomy_rank.get(i, 999))
@@ -251,8 +270,8 @@ class CompiledRules:
                         elif len(words) == 2:
                             self.exit_phrases.append((words, language))
             for language, block in rule.languages.items():
-                for kind, phrases in (("keyword", block.keywords), ("hint", block.hints),
-                                      ("negative", block.negatives)):
+                for kind, phrases in (("keyword", block.keywords), ("report", block.reports),
+                                      ("hint", block.hints), ("negative", block.negatives)):
                     for phrase in phrases:
                         words = _pattern_words(phrase)
                         if not words:
@@ -594,8 +613,18 @@ class CompiledRules:
 
         safety = [intent for intent in self.intent_order
                   if self.group[intent] == "safety" and scores.get(intent, 0) >= SAFETY_FLOOR]
+        if safety == ["emergency"] and self._only_reports(evidence["emergency"]) and any(
+            self.group.get(intent) in ("need", "support") and score >= UNKNOWN_BELOW
+            for intent, score in scores.items()
+        ):
+            # "he hits me, will cps take my kids": harm told beside a need; the need wins.
+            safety = []
+            scores = {intent: score for intent, score in scores.items()
+                      if intent != "emergency"}
         if safety:
             chosen = max(safety, key=lambda intent: scores[intent])
+            if len(safety) == 2 and self._only_means(evidence.get("emergency")):
+                chosen = "self_harm"
             return self._result(chosen, scores[chosen], language, entities, scores)
         ranked = self._ranked(scores)
         if not ranked or ranked[0][1] < UNKNOWN_BELOW:
@@ -603,6 +632,19 @@ class CompiledRules:
             return self._result("unknown", 100 - best, language, entities, scores)
         chosen, score = ranked[0]
         return self._result(chosen, score, language, entities, scores)
+
+    @staticmethod
+    def _only_reports(evidence: _Evidence) -> bool:
+        """True when every emergency keyword found tells of harm (maybe past or habitual)."""
+        return bool(evidence.keywords) and all(pattern.kind == "report"
+                                               for pattern in evidence.keywords)
+
+    def _only_means(self, evidence: _Evidence | None) -> bool:
+        """True when every emergency keyword found is a means (a gun, pills, a rope)."""
+        if evidence is None or not evidence.keywords:
+            return False
+        return all({word for word, _ in pattern.words} - _FUNCTION_WORDS <= self.means_words
+                   for pattern in evidence.keywords)
 
     def explain(self, text: str) -> dict:
         """Return why `text` was classified as it was: words, matches and scores."""
@@ -625,7 +667,7 @@ class CompiledRules:
         evidence: dict[str, _Evidence] = defaultdict(_Evidence)
         for pattern in self.matched_patterns(words):
             entry = evidence[pattern.intent]
-            if pattern.kind == "keyword":
+            if pattern.kind in ("keyword", "report"):
                 entry.keywords.append(pattern)
             elif pattern.kind == "hint":
                 entry.hints += 1
@@ -762,5 +804,5 @@ def _without_courtesy(words: list[str]) -> list[str]:
 @lru_cache(maxsize=4)
 def compiled_rules(directory: Path | str = RULES_DIRECTORY) -> CompiledRules:
     """Return the compiled rules of `directory` (compiled once, then shared)."""
-    return CompiledRules(load_rules(directory))
+    return CompiledRules(load_rules(directory), load_families(Path(directory) / FAMILIES_FILE))
 

@@ -17,7 +17,9 @@ from dataclasses import replace
 
 from .matcher import LEAVING_WORDS, Classification, compiled_rules
 from .normalization import normalize
-from .second_opinion import Opinion, second_opinion
+from .second_opinion import Opinion, SecondOpinion, second_opinion
+
+_SHIPPED = object()
 
 DANGER_AT = 0.30
 SELF_HARM_AT = 0.20
@@ -65,12 +67,17 @@ _NOW = frozenset("now asap hurry emergency ahora ya rapido urgente emergencia".s
 _TONIGHT = ("tonight", "esta noche", "this night")
 
 
-def read(text: str) -> Classification:
-    """Classify `text` (the rules), then add the second opinion and the other signals."""
+def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classification:
+    """Classify `text` (the rules), then add the second opinion and the other signals.
+
+    `model` is the shipped second opinion unless another is given: a model trained
+    without the message (`harbor eval intents --cross-validated`), or None (rules alone).
+    """
     engine = compiled_rules()
     group = engine.group
     rules = engine.classify(text)
-    model = second_opinion()
+    if model is _SHIPPED:
+        model = second_opinion()
     if rules.intent == "exit" or (group.get(rules.intent) == "control" and rules.score >= 95):
         return rules
     words = normalize(text)
