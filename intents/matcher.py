@@ -14,8 +14,9 @@ Matching order (first that applies wins):
    pego"), which may be past or habitual: then a need named beside it wins ("will cps
    take my kids if i tell them he hits me"). When
    both do and all emergency found is a means (the `means` word family: pills, a gun,
-   a rope, a bridge), the means belong to the self-harm: "i have his gun in my hand and
-   i want to use it on myself" is self_harm, not danger from someone else.
+   a rope, a bridge) or harm told (`reports`), they are the self-harm's story: "i have his
+   gun in my hand and i want to use it on myself", "12 years of him beating me and now i
+   just want to die" are self_harm.
 4. Everything else by score; below UNKNOWN_BELOW the message is `unknown`.
 
 How a message is scored against an intent:
@@ -192,6 +193,17 @@ class Classification:
             "urgency": self.urgency,
             "subject": self.subject,
         }
+
+
+@dataclass(frozen=True)
+class RulesReading:
+    """The rules' classification and what they computed on the way, passed along so the
+    reading never normalizes the message twice."""
+
+    classification: Classification
+    folded: str  # the message folded (no case, accents or punctuation)
+    words: list[str]  # its normalized words (shorthand expanded), before spelling correction
+    means_only: bool = False  # every emergency keyword found was a means (a gun, pills)
 
 
 @dataclass(frozen=True)
@@ -581,11 +593,23 @@ class CompiledRules:
 
     def classify(self, text: str) -> Classification:
         """Classify one message (see the module docstring for the order)."""
+        return self.read(text).classification
+
+    def read(self, text: str) -> RulesReading:
+        """Classify one message and return the folded text and words beside the result."""
         folded = fold(text)
         words = normalize_folded(folded)
+        evidence: dict[str, _Evidence] = {}
+        classification = self._classify(text, folded, words, evidence)
+        return RulesReading(classification, folded, words,
+                            self._only_means(evidence.get("emergency")))
+
+    def _classify(self, text: str, folded: str, words: list[str],
+                  found: dict[str, _Evidence]) -> Classification:
         exit_language = self.exit_language(folded.split(), text)
         resolved = self.resolve_words(words)
         evidence = self._evidence(resolved)
+        found.update(evidence)
         scores = self._scores(evidence)
         language = self._language(text, resolved, evidence, exit_language)
 
@@ -595,6 +619,9 @@ class CompiledRules:
             exact = " ".join(folded.split()) in self.whole_message
             return self._result("exit", 100 if exact else 95, language, {}, scores)
         whole = self.whole_message.get(" ".join(words))
+        if whole is None:
+            # Said twice ("VOLVIO. VOLVIO", "help help"): the same whole message.
+            whole = self.whole_message.get(" ".join(_once(words)))
         if whole is None or whole[0] == "exit":
             # "menu por favor", never "stop please": carriers act on the exact word only.
             whole = self.whole_message.get(" ".join(_without_courtesy(words)))
@@ -623,7 +650,10 @@ class CompiledRules:
                       if intent != "emergency"}
         if safety:
             chosen = max(safety, key=lambda intent: scores[intent])
-            if len(safety) == 2 and self._only_means(evidence.get("emergency")):
+            if len(safety) == 2 and (self._only_means(evidence.get("emergency"))
+                                     or self._only_reports(evidence["emergency"])):
+                # "his gun in my hand", "12 years of him beating me and now i want to die":
+                # the means and the harm told are the self-harm's story.
                 chosen = "self_harm"
             return self._result(chosen, scores[chosen], language, entities, scores)
         ranked = self._ranked(scores)
@@ -787,6 +817,14 @@ def _typed_as_command(text: str) -> bool:
     first = (text or "").split()[:1]
     letters = [ch for ch in (first[0] if first else "") if ch.isalpha()]
     return len(letters) >= 4 and all(ch.isupper() for ch in letters)
+
+
+def _once(words: list[str]) -> list[str]:
+    """Return `words` said once when the whole message repeats them ("volvio volvio")."""
+    for size in range(1, len(words) // 2 + 1):
+        if len(words) % size == 0 and words == words[:size] * (len(words) // size):
+            return words[:size]
+    return words
 
 
 def _without_courtesy(words: list[str]) -> list[str]:

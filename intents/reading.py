@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .matcher import LEAVING_WORDS, Classification, compiled_rules
-from .normalization import normalize
 from .second_opinion import Opinion, SecondOpinion, second_opinion
 
 _SHIPPED = object()
@@ -75,29 +74,32 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
     """
     engine = compiled_rules()
     group = engine.group
-    rules = engine.classify(text)
+    found = engine.read(text)
+    rules = found.classification
     if model is _SHIPPED:
         model = second_opinion()
     if rules.intent == "exit" or (group.get(rules.intent) == "control" and rules.score >= 95):
         return rules
-    words = normalize(text)
+    words = found.words  # normalized once, by the rules
     # A number, "no", "si": replies to a question, which the conversation reads; the
     # model has nothing to say about them.
     worded = sum(1 for word in words if len(word) >= 3 and not word.isdigit()) >= 2
-    opinion = model.opinion(text) if model is not None and worded else None
+    opinion = (model.opinion(text, found.folded, words)
+               if model is not None and worded else None)
     intent, score = rules.intent, rules.score
     safety, safety_score = SAFETY_INTENTS.get(rules.intent, ""), 0
     if safety:
         safety_score = rules.score
         if opinion is not None:
             # The rules see the weapon, the model sees whom it is for ("a gun in the house
-            # and i keep looking at it"): which safety line comes first is the model's.
+            # and i keep looking at it"): then which safety line comes first is the model's.
             danger = opinion.probability("safety", "danger")
             despair = opinion.probability("safety", "self_harm")
-            if safety == "danger" and despair >= SWITCH_AT and despair > danger:
+            # Only where the rules found nothing but a means: their own words for danger
+            # ("going to kill me") or despair ("kill herself") are not overruled.
+            if (safety == "danger" and found.means_only and despair >= SWITCH_AT
+                    and despair > danger):
                 safety, intent = "self_harm", "self_harm"
-            elif safety == "self_harm" and danger >= SWITCH_AT and danger > despair:
-                safety, intent = "danger", "emergency"
     elif opinion is not None:
         # The rules sure of a need ("how do i get ebt") ask more of the model.
         sure = rules.intent != "unknown" and rules.score >= RULES_SURE_AT

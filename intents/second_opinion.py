@@ -34,7 +34,11 @@ def features(text: str) -> list[str]:
     starts and endings ("mat", "arme ") and survive one wrong letter.
     """
     folded = fold(text)
-    words = normalize_folded(folded)
+    return features_of(folded, normalize_folded(folded))
+
+
+def features_of(folded: str, words: list[str]) -> list[str]:
+    """Return the features of a message already folded and normalized (see `features`)."""
     found = [f"w:{word}" for word in words]
     found.extend(f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
     low, high = LETTER_NGRAMS
@@ -109,9 +113,14 @@ class SecondOpinion:
         np.savez_compressed(path, **arrays)
         return Path(path)
 
-    def opinion(self, text: str) -> Opinion:
+    def opinion(self, text: str, folded: str | None = None,
+                words: list[str] | None = None) -> Opinion:
+        """Return the model's view of `text`; pass `folded` and `words` when the rules
+        already computed them (the message is then not normalized again)."""
+        found = features(text) if folded is None or words is None else features_of(folded,
+                                                                                   words)
         counts: dict[int, int] = {}
-        for feature in features(text):
+        for feature in found:
             number = self.index.get(feature)
             if number is not None:
                 counts[number] = counts.get(number, 0) + 1
