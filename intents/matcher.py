@@ -625,8 +625,10 @@ class CompiledRules:
         if whole is None or whole[0] == "exit":
             # "menu por favor", never "stop please": carriers act on the exact word only.
             whole = self.whole_message.get(" ".join(_without_courtesy(words)))
-            if whole and whole[0] in _NOT_SCORED:
-                whole = None
+            if whole and (whole[0] in _NOT_SCORED or max(
+                    (scores.get(intent, 0) for intent in self.intent_order
+                     if self.group[intent] == "safety"), default=0) >= SAFETY_FLOOR):
+                whole = None  # "help now please" is distress, not the HELP keyword
         if whole and whole[0] != "exit":
             return self._result(whole[0], 100, language, {}, scores)
         entities, only_place = self.places.find(text, words)

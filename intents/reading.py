@@ -62,7 +62,16 @@ WHO_WORDS = {
                   "indocumentada inmigrante inmigrantes migra",
 }
 _WHO = {word: group for group, words in WHO_WORDS.items() for word in words.split()}
-_NOW = frozenset("now asap hurry emergency ahora ya rapido urgente emergencia".split())
+# Words that say "now" whatever stands around them.
+_NOW = frozenset("asap hurry emergency rapido urgente emergencia".split())
+# "now", "ahora", "ya" say "now" unless they only join two parts of a story: "and now he
+# wants custody", "y ahora me quiere quitar a los ninos", "for now", "ya no se".
+_BARE_NOW = frozenset({"now", "ahora", "ya"})
+_NOT_NOW_BEFORE = frozenset("and but until till by from for since even y pero hasta desde "
+                            "de que por para".split())
+_NOT_NOW_AFTER = frozenset("he she they i we my his her the that it no el ella ellos yo mi "
+                           "su sus me le lo la los las se que tengo tiene es esta estoy "
+                           "nadie nunca".split())
 _TONIGHT = ("tonight", "esta noche", "this night")
 
 
@@ -180,11 +189,21 @@ def _who(words: list[str]) -> tuple[str, ...]:
 
 def _urgency(words: list[str], safety: str) -> str:
     joined = " ".join(words)
-    if safety == "danger" or _NOW & set(words) or "right now" in joined:
+    if safety == "danger" or _NOW & set(words) or "right now" in joined or any(
+        _says_now(words, position) for position, word in enumerate(words)
+        if word in _BARE_NOW
+    ):
         return "now"
     if any(phrase in joined for phrase in _TONIGHT):
         return "tonight"
     return ""
+
+
+def _says_now(words: list[str], position: int) -> bool:
+    """True when words[position] ("now", "ahora", "ya") means now, not "and then"."""
+    before = words[position - 1] if position else ""
+    after = words[position + 1] if position + 1 < len(words) else ""
+    return before not in _NOT_NOW_BEFORE and after not in _NOT_NOW_AFTER
 
 
 def _subject(opinion: Opinion | None) -> str:

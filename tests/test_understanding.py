@@ -85,6 +85,25 @@ def test_past_violence_does_not_take_the_need_away():
     assert "children" in reading.who
 
 
+@pytest.mark.parametrize("text", [
+    "i need a shelter now", "help now please", "necesito un refugio ahora", "ayuda ya",
+    "he is outside right now",
+])
+def test_now_said_as_now_is_urgent(text):
+    assert classify(text).urgency == "now"
+
+
+@pytest.mark.parametrize("text", [
+    "we split up in 2022 and now he wants full custody, do i need a lawyer",
+    "me pego hace un año y ahora me quiere quitar a los niños en la corte",
+    "ya no vivo con el, necesito ayuda con la renta", "a lawyer for now, maybe later housing",
+])
+def test_now_that_only_joins_a_story_is_not_urgent(text):
+    reading = classify(text)
+    assert reading.safety == ""
+    assert reading.urgency == ""
+
+
 def test_someone_else_in_danger_is_other():
     reading = classify("my sister is being beaten by her husband right now")
     assert reading.safety == "danger"
