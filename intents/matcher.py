@@ -259,6 +259,10 @@ class CompiledRules:
         self.exit_phrases: list[tuple[tuple[str, ...], str]] = []
         self.first_exact: dict[str, list[_Pattern]] = defaultdict(list)
         self.first_prefix: dict[str, list[_Pattern]] = defaultdict(list)
+        # Phrases whose first two words are exact, by those two words: a message word is
+        # then checked only against the phrases its next words can continue (word
+        # families make hundreds of phrases start with "my" or "he").
+        self.first_pair: dict[tuple[str, str], list[_Pattern]] = defaultdict(list)
         vocabulary: set[str] = set(ENGLISH_WORDS | SPANISH_WORDS | _AMBIGUOUS_WORDS)
         rule_words: set[str] = set(vocabulary)  # words of keywords, never of examples
         stems: set[str] = set()
@@ -293,8 +297,11 @@ class CompiledRules:
                             pattern = _Pattern(rule.id, kind, language, words,
                                                _strength(rule.group, words), required)
                             first, is_prefix = words[0]
-                            index = self.first_prefix if is_prefix else self.first_exact
-                            index[first].append(pattern)
+                            if not is_prefix and len(words) > 1 and not words[1][1]:
+                                self.first_pair[(first, words[1][0])].append(pattern)
+                            else:
+                                index = self.first_prefix if is_prefix else self.first_exact
+                                index[first].append(pattern)
                         for word, prefix in words:
                             (stems if prefix else vocabulary).add(word)
                             rule_words.add(word)
@@ -529,8 +536,15 @@ class CompiledRules:
         """Return every keyword, hint and negative pattern found in `words`."""
         found: list[_Pattern] = []
         present = set(words)
+        pairs = self.first_pair
         for start, word in enumerate(words):
-            for pattern in self.patterns_starting_with(word):
+            candidates = list(self.patterns_starting_with(word))
+            following = words[start + 1:start + 3]
+            for position, after in enumerate(following):
+                if position and after == following[0]:
+                    break  # the same next word twice: its phrases are already listed
+                candidates.extend(pairs.get((word, after), ()))
+            for pattern in candidates:
                 if len(pattern.words) == 1:
                     found.append(pattern)
                 elif pattern.required <= present and self._rest_matches(
