@@ -17,7 +17,9 @@ Matching order (first that applies wins):
    a rope, a bridge) or harm told (`reports`), they are the self-harm's story: "i have his
    gun in my hand and i want to use it on myself", "12 years of him beating me and now i
    just want to die" are self_harm.
-4. Everything else by score; below UNKNOWN_BELOW the message is `unknown`.
+4. Everything else by score; below UNKNOWN_BELOW the message is `unknown`. A language
+   named beside a need ("a clinic with spanish interpreters") is not a language switch:
+   the need wins.
 
 How a message is scored against an intent:
 
@@ -673,6 +675,13 @@ class CompiledRules:
                 chosen = "self_harm"
             return self._result(chosen, scores[chosen], language, entities, scores)
         ranked = self._ranked(scores)
+        if ranked and ranked[0][0] == "language":
+            # "hay misa en español cerca", "a hospital with spanish interpreters": the
+            # language is how they want the help, the need named beside it is the help.
+            needs = [item for item in ranked if self.group.get(item[0]) in ("need", "support")
+                     and item[1] >= UNKNOWN_BELOW]
+            if needs:
+                ranked = needs
         if not ranked or ranked[0][1] < UNKNOWN_BELOW:
             best = ranked[0][1] if ranked else 0
             return self._result("unknown", 100 - best, language, entities, scores)

@@ -120,3 +120,26 @@ def test_the_populations_named_are_read():
 def test_the_reading_as_json_carries_every_signal():
     found = classify("tengo miedo").to_dict()
     assert {"safety", "safety_score", "needs", "who", "urgency", "subject"} <= set(found)
+
+
+@pytest.mark.parametrize("text", [
+    "Hes in my room and he wont stop hitting me, AYUDA", "tengo las pastillas aqui",
+    "necesito un abogado para la custodia en Dallas TX 75201", "ok",
+])
+def test_the_second_opinion_reads_the_features_it_was_trained_on(text):
+    # At run time the letter n-grams are looked up without building each feature's
+    # name; they must be exactly the features `harbor intents train` fitted on.
+    from collections import Counter
+
+    from intents.normalization import fold, normalize_folded
+    from intents.second_opinion import features, second_opinion
+
+    model = second_opinion()
+    named = Counter(model.index.get(feature) for feature in features(text))
+    folded = fold(text)
+    fast = Counter(model._feature_numbers(folded, normalize_folded(folded)))
+    named.pop(None, None)
+    fast.pop(None, None)
+    assert fast == named and fast
+    assert model.opinion(text).ranked == model.opinion(text, folded,
+                                                       normalize_folded(folded)).ranked
