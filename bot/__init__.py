@@ -7,15 +7,26 @@ admin (/admin, /login). The conversation engine they share lives in
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from .config import load_config
-from .database import init_database
-from .logging_setup import configure_logging
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the Harbor app; `config` overrides environment variables of the same name."""
+    """Build the Harbor app; `config` overrides environment variables of the same name.
+
+    `WARM_UP` (default true) compiles the intent rules and loads the place index now, so
+    no survivor's first text waits for them; the `harbor` CLI turns it off, because most
+    commands need neither (those that do load them on first use).
+    """
+    # Imported here, not at the top: `import bot` (every `harbor` command) stays cheap.
+    from flask import Flask
+
+    from bot.config import load_config
+    from bot.database import init_database
+    from bot.logging_setup import configure_logging
+
     app = Flask(__name__, instance_relative_config=True)
     settings = load_config(config, instance_path=app.instance_path)
     app.config.update(settings)
@@ -29,11 +40,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_database(app)
 
-    from . import extensions
+    from bot import extensions
 
     extensions.init_app(app)
 
-    from . import admin, auth, chat, chat_page, console, health, security_headers, sms
+    from bot import security_headers
+    from bot.channels import chat, chat_page, console, health, sms
+    from bot.staff import admin, auth
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth.blueprint)
@@ -42,12 +55,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(chat_page.blueprint)
     app.register_blueprint(console.blueprint)
     app.register_blueprint(admin.blueprint)
-    from . import insights
+    from bot.staff import insights
 
     app.register_blueprint(insights.blueprint)
     security_headers.init_app(app)
 
-    from .cli import register_commands
+    from bot.cli import register_commands
 
     register_commands(app)
+    if app.config.get("WARM_UP", True):
+        from intents import warm_up
+
+        warm_up()
     return app

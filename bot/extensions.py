@@ -31,10 +31,10 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import STRATEGIES, RateLimiter
 
-from .config import ConfigurationError
+from bot.config import ConfigurationError
 
 csrf = CSRFProtect()
-# Staff sign-in; bot.auth sets the user loader and the login view.
+# Staff sign-in; bot.staff.auth sets the user loader and the login view.
 login_manager = LoginManager()
 # One Limiter for the app: flask-limiter reads its storage from the RATELIMIT_STORAGE_URI
 # config key (Harbor's setting of the same name), and each area adds its own limits

@@ -14,13 +14,15 @@ The indexes are built once, on first use, from the 42,000 ZIP records the packag
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import asin, cos, radians, sin, sqrt
 
 import zipcodes
+
+from resources_db import index_cache
+from text_folding import SAINT_FORMS, fold_place
 
 STATE_NAMES: dict[str, str] = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
@@ -69,16 +71,8 @@ _NOT_A_CITY = {
     "general", "a", "the", "my", "me", "we", "of", "and", "or", "la", "el",
 }
 
-_SAINT_FORMS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount", "pt": "point"}
-
-
-def normalize_place_text(text: str) -> str:
-    """Lowercase, drop accents and punctuation, expand St./Ft./Mt.; for matching names."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    words = [_SAINT_FORMS.get(word, word) for word in text.split()]
-    return " ".join(words)
+# Place names fold in text_folding like every other word; the name stays for callers.
+normalize_place_text = fold_place
 
 
 @dataclass(frozen=True)
@@ -159,6 +153,16 @@ class _Index:
 
 @lru_cache(maxsize=1)
 def _index() -> _Index:
+    # Built once per installation, then loaded from disk by every process (index_cache).
+    return index_cache.load_or_build(
+        "places", _build_index,
+        depends_on=(zipcodes.__version__, index_cache.source_hash(__file__)))
+
+
+_ZIP_FIELDS = ("zip_code", "city", "state", "county", "lat", "long", "timezone")
+
+
+def _build_index() -> _Index:
     zips: dict[str, dict] = {}
     grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
     display: dict[tuple[str, str], str] = {}
@@ -167,7 +171,8 @@ def _index() -> _Index:
             continue
         if float(record["lat"]) == 0 and float(record["long"]) == 0:
             continue  # military APO/FPO codes: no place on the map
-        zips[record["zip_code"]] = record
+        # Only the fields Harbor reads: a third of the size to cache and load.
+        zips[record["zip_code"]] = {field: record[field] for field in _ZIP_FIELDS}
         key = (normalize_place_text(record["city"]), record["state"])
         grouped[key].append(record)
         display.setdefault(key, record["city"])
@@ -483,7 +488,7 @@ def _display_city(original: str) -> str:
     words = []
     for word in original.split():
         lowered = word.lower()
-        if lowered in _SAINT_FORMS:
+        if lowered in SAINT_FORMS:
             words.append(lowered.capitalize() + ".")
         else:
             words.append(word[:1].upper() + word[1:].lower())

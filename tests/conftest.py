@@ -190,8 +190,8 @@ def sign_in(app, client, db_session):
     Creates the account when needed and puts it in the session directly, so it works with
     CSRF on and never counts against the login rate limit. Returns the account's email.
     """
-    from bot import accounts
-    from bot.auth import StaffUser
+    from bot.staff import accounts
+    from bot.staff.auth import StaffUser
 
     def sign_in_as(role: str, email: str | None = None) -> str:
         email = email or f"{role}@example.org"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from twilio.request_validator import RequestValidator
 
-from bot.gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
+from bot.benchmarks.gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
 
 TWILIO_TOKEN = "gunicorn-test-twilio-token"  # noqa: S105 - a throwaway token for loopback tests
 HASH_KEY = "gunicorn-test-hash-key"

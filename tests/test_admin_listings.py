@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.admin.listings import today_utc
+from bot.staff.admin.listings import today_utc
 from resources_db.listing_rules import COLUMNS, validate_listing
 from resources_db.listings_csv import import_listings_csv, plan_import, read_listings_csv
 from resources_db.models import AuditEntry, Listing

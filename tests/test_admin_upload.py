@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from test_admin_listings import listing_row, store, to_csv
 
-from bot import accounts
-from bot.admin import uploads
+from bot.staff import accounts
+from bot.staff.admin import uploads
 from resources_db.listing_rules import COLUMNS
 from resources_db.models import AuditEntry, Listing, PendingUpload, utcnow
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from werkzeug.security import check_password_hash
 
-from bot import accounts
+from bot.staff import accounts
 from resources_db.models import User
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from bot import accounts, create_app
-from bot.auth import admin_required, safe_next_url, staff_required
+from bot import create_app
+from bot.staff import accounts
+from bot.staff.auth import admin_required, safe_next_url, staff_required
 from resources_db.models import User
 
 PASSWORD = "correct horse battery staple"

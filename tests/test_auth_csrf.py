@@ -7,8 +7,8 @@ import re
 import pytest
 from flask import render_template_string
 
-from bot import accounts
-from bot.auth import staff_required
+from bot.staff import accounts
+from bot.staff.auth import staff_required
 
 PASSWORD = "correct horse battery staple"
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot import conversation_store
-from bot.chat import TOKEN_PATTERN
+from bot.channels.chat import TOKEN_PATTERN
+from bot.conversations import store as conversation_store
 from resources_db.demo import load_demo_listings
 from resources_db.models import ConversationState, UsageCount
 
@@ -134,12 +134,12 @@ class TestWithCsrfOn:
 
 
 def test_a_failure_still_answers_json_with_the_hotline(client, monkeypatch):
-    import bot.chat
+    import bot.channels.chat
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.chat, "run_turn", broken)
+    monkeypatch.setattr(bot.channels.chat, "run_turn", broken)
     body = say(client, "I need help").get_json()
     assert "1-800-799-7233" in body["replies"][0]
     assert body["cleared"] is False

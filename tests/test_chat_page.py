@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat_page import INTERFACE_TEXT
+from bot.channels.chat_page import INTERFACE_TEXT
 from bot.security_headers import CONTENT_SECURITY_POLICY
 
 STATIC = Path(__file__).resolve().parent.parent / "bot" / "static"

@@ -29,7 +29,7 @@ from gunicorn_harbor import EXIT_REPLY, HASH_KEY, HarborClient, serve_harbor
 from sqlalchemy import func, select
 from test_exit_erasure import find_everywhere
 
-from bot.conversation_store import conversation_key, message_key
+from bot.conversations.store import conversation_key, message_key
 from resources_db.database import make_engine
 from resources_db.demo import scratch_demo_database
 from resources_db.models import ConversationState, ProcessedMessage, UsageCount

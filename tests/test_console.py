@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot import transcripts
-from bot.sms_text import segment_info
+from bot.conversations import transcripts
+from bot.texts.sms_text import segment_info
 from intents import classify
 from resources_db.models import ConversationState, UsageCount
 

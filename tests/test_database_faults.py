@@ -33,8 +33,8 @@ from ci_policy import missing
 from gunicorn_harbor import EXIT_REPLY, HASH_KEY, HOTLINE, HarborClient, serve_harbor
 from sqlalchemy import func, select
 
-from bot.conversation_store import conversation_key
-from bot.gunicorn_server import free_port
+from bot.benchmarks.gunicorn_server import free_port
+from bot.conversations.store import conversation_key
 from resources_db.database import make_engine, make_session_factory, scratch_database
 from resources_db.demo import load_demo_listings
 from resources_db.models import ConversationState

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from twilio.request_validator import RequestValidator
 
-from bot import conversation_store, create_app
-from bot.pending_erasures import PendingErasures
+from bot import create_app
+from bot.conversations import store as conversation_store
+from bot.conversations.pending_erasures import PendingErasures
 
 TOKEN = "test-twilio-token"
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/harbor_nowhere"
@@ -115,7 +116,7 @@ def _down(*args, **kwargs):
 
 
 def test_a_database_failure_mid_turn_falls_back(client, monkeypatch):
-    import bot.conversation_service as service
+    import bot.conversations.service as service
 
     monkeypatch.setattr(service.store, "save_state", _down)
     body = chat(client, "I need a shelter in 52404")

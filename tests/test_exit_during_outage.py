@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from test_exit_erasure import find_everywhere, sender_needles
 
-from bot import conversation_store
-from bot.pending_erasures import pending_erasures
+from bot.conversations import store as conversation_store
+from bot.conversations.pending_erasures import pending_erasures
 from resources_db.demo import load_demo_listings
 from resources_db.models import ConversationState
 

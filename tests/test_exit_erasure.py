@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import MetaData, select
 from twilio.request_validator import RequestValidator
 
-from bot import conversation_store
+from bot.conversations import store as conversation_store
 from resources_db.demo import load_demo_listings
 
 HASH_KEY = "test-hash-key"

@@ -114,3 +114,53 @@ def test_every_module_has_a_docstring():
             if not ast.get_docstring(ast.parse(path.read_text())) and path.stat().st_size:
                 missing.append(str(path.relative_to(ROOT)))
     assert missing == []
+
+
+# The house reads from its folders: beside create_app() only the app's plumbing sits at
+# bot/'s top; everything else lives in a room whose name says what it holds.
+BOT_PLUMBING = {"__init__", "config", "database", "extensions", "logging_setup",
+                "security_headers"}
+BOT_ROOMS = {"channels", "conversations", "engine", "texts", "staff", "cli", "benchmarks",
+             "static", "templates"}
+
+
+def test_bot_top_level_is_plumbing_and_rooms():
+    modules = {path.stem for path in (ROOT / "bot").glob("*.py")}
+    rooms = {path.name for path in (ROOT / "bot").iterdir()
+             if path.is_dir() and path.name != "__pycache__"}
+    assert modules == BOT_PLUMBING
+    assert rooms == BOT_ROOMS
+
+
+def test_the_engine_imports_no_flask_twilio_database_or_channel():
+    offenders = {}
+    for path in (ROOT / "bot" / "engine").rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module)
+        bad = {name for name in imported
+               if name.split(".")[0] in {"flask", "flask_login", "flask_wtf", "twilio",
+                                         "sqlalchemy", "redis"}
+               or name.startswith(("bot.channels", "bot.conversations", "bot.staff",
+                                   "bot.cli", "bot.database", "bot.extensions",
+                                   "resources_db.database", "resources_db.models"))}
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_text_folding_imports_nothing_of_harbor_and_is_the_only_fold():
+    assert _imported_modules(ROOT / "text_folding" / "__init__.py") & {
+        "bot", "intents", "resources_db"} == set()
+    # Accents are stripped in one place; sms_text transliterates for GSM-7 (keeps case).
+    folding_elsewhere = [
+        str(path.relative_to(ROOT))
+        for package in ("bot", "intents", "resources_db")
+        for path in (ROOT / package).rglob("*.py")
+        if "unicodedata.combining" in path.read_text()
+        and path != ROOT / "bot" / "texts" / "sms_text.py"]
+    assert folding_elsewhere == []

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context, event
 from twilio.request_validator import RequestValidator
 
-from bot.sms_text import is_gsm7, segment_info
+from bot.texts.sms_text import is_gsm7, segment_info
 
 # The app is built once per test function and every example runs against it.
 FUZZ = settings(max_examples=120, deadline=None,

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bot.svg_charts import Bar, horizontal_bar_chart
+from bot.staff.svg_charts import Bar, horizontal_bar_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.insights import table_as_csv
+from bot.staff.insights import table_as_csv
 from resources_db.insights_queries import Count, InsightsRow, InsightsTable, week_of
 from resources_db.models import UsageCount
 

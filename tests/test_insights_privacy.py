@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import inspect, select
 from twilio.request_validator import RequestValidator
 
-from bot.conversation_service import run_turn
+from bot.conversations.service import run_turn
 from resources_db.demo import load_demo_listings
 from resources_db.geography import county_exists
 from resources_db.models import Base, UsageCount

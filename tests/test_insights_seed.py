@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.commands.insights import NEED_PHRASES, conversation_script
+from bot.cli.commands.insights import NEED_PHRASES, conversation_script
 from intents import classify
 from resources_db.demo import load_demo_listings
 from resources_db.models import ConversationState, ProcessedMessage, UsageCount

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from bot.commands.intents import classify_command, eval_group
+from bot.cli.commands.intents import classify_command, eval_group
 from intents.benchmark import run_classify_benchmark
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.gunicorn_server import free_port
+from bot.benchmarks.gunicorn_server import free_port
 from resources_db.database import make_engine
 from resources_db.models import Listing
 

@@ -83,12 +83,12 @@ def test_no_number_and_no_body_in_any_log(served_app, caplog, monkeypatch):
     forged = urllib.parse.urlencode({"From": SENDER, "Body": SMS_BODIES[0]}).encode()
     assert post(port, "/sms", forged, {"Content-Type": "application/x-www-form-urlencoded",
                                        "X-Twilio-Signature": "forged"})[0] == 403
-    import bot.sms
+    import bot.channels.sms
 
     def failing(*args, **kwargs):
         raise RuntimeError(f"failed on {kwargs.get('text')} from {kwargs.get('key_material')}")
 
-    monkeypatch.setattr(bot.sms, "run_turn", failing)
+    monkeypatch.setattr(bot.channels.sms, "run_turn", failing)
     assert send_sms(SMS_BODIES[2], 99) == 200
     monkeypatch.undo()
 

@@ -14,9 +14,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 
-from bot import conversation_store, create_app, replies
+from bot import create_app
 from bot.config import ConfigurationError
-from bot.sms_text import is_gsm7, segment_info
+from bot.conversations import store as conversation_store
+from bot.texts import replies
+from bot.texts.sms_text import is_gsm7, segment_info
 from resources_db.models import ProcessedMessage
 
 LIMIT = 3

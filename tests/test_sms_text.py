@@ -1,4 +1,4 @@
-"""GSM-7 transliteration and SMS segment counting (bot.sms_text)."""
+"""GSM-7 transliteration and SMS segment counting (bot.texts.sms_text)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sms_text import is_gsm7, segment_info, to_gsm7
+from bot.texts.sms_text import is_gsm7, segment_info, to_gsm7
 
 
 @pytest.mark.parametrize(("text", "expected"), [

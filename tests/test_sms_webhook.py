@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from bot import conversation_store
+from bot.conversations import store as conversation_store
 from resources_db.demo import load_demo_listings
 from resources_db.models import ConversationState, ProcessedMessage, UsageCount
 
@@ -189,7 +189,7 @@ def test_usage_is_counted_for_sms(send_sms, db_session, demo_listings):
 
 
 def test_every_reply_is_gsm7_within_three_segments(send_sms, demo_listings):
-    from bot.sms_text import is_gsm7, segment_info
+    from bot.texts.sms_text import is_gsm7, segment_info
 
     for body in ("hola", "1", "40202", "más", "español", "necesito ayuda legal en 32202"):
         for reply in messages_of(send_sms(body)):
@@ -197,12 +197,12 @@ def test_every_reply_is_gsm7_within_three_segments(send_sms, demo_listings):
 
 
 def test_a_failure_anywhere_still_answers_valid_twiml(send_sms, monkeypatch, caplog):
-    import bot.sms
+    import bot.channels.sms
 
     def broken(*args, **kwargs):
         raise ValueError("something unexpected, with +15551230001 in it")
 
-    monkeypatch.setattr(bot.sms, "run_turn", broken)
+    monkeypatch.setattr(bot.channels.sms, "run_turn", broken)
     (reply,) = messages_of(send_sms("I need help now"))
     assert "1-800-799-7233" in reply
     assert "+15551230001" not in caplog.text and "something unexpected" not in caplog.text
@@ -216,14 +216,14 @@ def test_a_request_without_a_sender_gets_empty_twiml(client):
 
 
 def test_twiml_escapes_what_it_sends(send_sms, monkeypatch):
-    import bot.sms
-    from bot.conversation_service import TurnResult
+    import bot.channels.sms
+    from bot.conversations.service import TurnResult
 
     def fake(*args, **kwargs):
         return TurnResult(replies=["a < b & c > d"], cleared=False, classification=None,
                           degraded=True)
 
-    monkeypatch.setattr(bot.sms, "run_turn", fake)
+    monkeypatch.setattr(bot.channels.sms, "run_turn", fake)
     assert messages_of(send_sms("hi")) == ["a < b & c > d"]
 
 

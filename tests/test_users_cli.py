@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.security import check_password_hash
 
-from bot import accounts
-from bot.commands import users as users_commands
+from bot.cli.commands import users as users_commands
+from bot.staff import accounts
 from resources_db.models import User
 
 PASSWORD = "correct horse battery staple"

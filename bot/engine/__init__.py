@@ -3,7 +3,7 @@
 After RapidPro's goflow: the engine does no I/O of its own. `handle(state, inbound,
 listings)` resumes a conversation with one inbound message and returns a `Turn`: the
 new state, the replies, the classification and whether to erase the conversation. The
-caller (bot.conversation_service) loads and stores the state and binds `listings` to
+caller (bot.conversations.service) loads and stores the state and binds `listings` to
 its database session; every channel, the advocate console and the transcript tests
 drive this same code. It imports no Flask, no Twilio, and opens no session.
 
@@ -14,7 +14,7 @@ drive this same code. It imports no Flask, no Twilio, and opens no session.
 - `results.py`: search results rendered as one SMS of at most 3 segments.
 """
 
-from .machine import (
+from bot.engine.machine import (
     EngineSettings,
     Inbound,
     Listings,
@@ -24,8 +24,8 @@ from .machine import (
     handle_without_database,
     render_for_channel,
 )
-from .state import State
-from .transitions import TRANSITIONS, Event, Step, Transition
+from bot.engine.state import State
+from bot.engine.transitions import TRANSITIONS, Event, Step, Transition
 
 __all__ = [
     "TRANSITIONS",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from bot.engine.transitions import Step
+from bot.texts import replies
 from resources_db.geography import Place
-
-from .transitions import Step
 
 STATE_VERSION = 1
 _PLACE_FIELDS = {field.name for field in fields(Place)}
@@ -78,7 +78,8 @@ class State:
             step = Step(data.get("step", Step.NEW.value))
         except ValueError:
             step = Step.NEW
-        language = data.get("language") if data.get("language") in ("en", "es") else ""
+        # Any language with a catalog; the engine answers in it only if it is switched on.
+        language = data.get("language") if data.get("language") in replies.LANGUAGES else ""
         page = data.get("page")
         return cls(
             language=language,

@@ -27,9 +27,10 @@ from flask import Flask, request
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from bot import accounts, create_app
-from bot.conversation_store import conversation_key
+from bot import create_app
+from bot.conversations.store import conversation_key
 from bot.extensions import csrf
+from bot.staff import accounts
 from resources_db.demo import scratch_demo_database
 from resources_db.models import ConversationState, ProcessedMessage
 

@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from browser_steps import RECORD_PATH, open_chat, send
 from playwright.sync_api import Page, expect
 
-from bot.chat_page import INTERFACE_TEXT
+from bot.channels.chat_page import INTERFACE_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 

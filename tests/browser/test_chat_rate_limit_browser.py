@@ -11,8 +11,8 @@ import pytest
 from browser_steps import open_chat
 from playwright.sync_api import expect
 
-from bot import replies
-from bot.chat_page import INTERFACE_TEXT
+from bot.channels.chat_page import INTERFACE_TEXT
+from bot.texts import replies
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 

@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from browser_steps import console_turn, sign_in_to_console
 from playwright.sync_api import expect
 
-from bot.sms_text import segment_info
+from bot.texts.sms_text import segment_info
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -61,7 +61,7 @@ def test_reset_erases_the_console_conversation(console, live_server):
 
 
 def test_a_transcript_run_shows_pass_or_fail_for_each(console):
-    from bot import transcripts
+    from bot.conversations import transcripts
 
     expected = transcripts.load_transcripts()
     assert expected, "tests/conversations/ holds transcripts"

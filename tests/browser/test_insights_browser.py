@@ -17,8 +17,8 @@ import pytest
 from browser_steps import png_size
 from werkzeug.serving import make_server
 
-from bot import accounts
-from bot.commands.insights import seed_demo_usage
+from bot.cli.commands.insights import seed_demo_usage
+from bot.staff import accounts
 from resources_db.demo import load_demo_listings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

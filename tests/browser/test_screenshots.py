@@ -22,7 +22,7 @@ from browser_steps import (
 )
 from playwright.sync_api import expect
 
-from bot.chat_page import INTERFACE_TEXT
+from bot.channels.chat_page import INTERFACE_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 

@@ -1,0 +1,21 @@
+"""GET /healthz: is the app up, and does its database answer?"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.database import get_database
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz():
+    """Answer 200 when the database answers a query, 503 with the reason otherwise."""
+    try:
+        get_database().ping()
+    except (SQLAlchemyError, OSError) as error:
+        reason = type(error).__name__
+        return jsonify(status="unavailable", database="unreachable", reason=reason), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,233 @@
+"""Staff sign-in: the login manager, /login and /logout, and the role decorators.
+
+Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure in production,
+expiring after PERMANENT_SESSION_LIFETIME). The id kept in the session carries a
+fingerprint of the password hash, so a password reset or a disabled account ends
+every session that account had open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.security import check_password_hash
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from bot.database import get_session
+from bot.extensions import limiter, login_manager
+from bot.staff import accounts
+from resources_db.models import User
+
+blueprint = Blueprint("auth", __name__)
+
+STAFF_ROLES = ("admin", "advocate")
+View = TypeVar("View", bound=Callable)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Sign in to continue."
+login_manager.login_message_category = "info"
+
+
+@dataclass(frozen=True, eq=True)
+class StaffUser(UserMixin):
+    """The signed-in account as the request sees it: detached from any database session."""
+
+    id: int
+    email: str
+    role: str
+    active: bool
+    session_id: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def get_id(self) -> str:
+        return self.session_id
+
+    @classmethod
+    def from_account(cls, user: User) -> StaffUser:
+        """Build the request's view of an account row."""
+        return cls(id=user.id, email=user.email, role=user.role, active=user.active,
+                   session_id=f"{user.id}.{_password_fingerprint(user.password_hash)}")
+
+
+def _password_fingerprint(password_hash: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> StaffUser | None:
+    """Return the account behind a session id, or None when it changed or was disabled."""
+    user_id, _, fingerprint = session_id.partition(".")
+    if not user_id.isdigit() or not fingerprint:
+        return None
+    user = get_session().get(User, int(user_id))
+    if user is None or not user.active or user.role not in STAFF_ROLES:
+        return None
+    if not hmac.compare_digest(fingerprint, _password_fingerprint(user.password_hash)):
+        return None
+    return StaffUser.from_account(user)
+
+
+def _require_roles(roles: tuple[str, ...]) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorator
+
+
+def staff_required(view: View) -> View:
+    """Let advocates and admins in; anonymous users go to /login?next=..., others get 403."""
+    return _require_roles(STAFF_ROLES)(view)
+
+
+def admin_required(view: View) -> View:
+    """Let admins in; anonymous users go to /login?next=..., advocates get 403."""
+    return _require_roles(("admin",))(view)
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Return `target` when it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def home_for(user: StaffUser) -> str:
+    """Return where a signed-in user lands: the listings for admins, the console otherwise."""
+    return "/admin" if user.role == "admin" else "/console"
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATELIMIT"]
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    """Show the sign-in form; on a valid email and password, start a staff session."""
+    next_url = safe_next_url(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or home_for(current_user))
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        db = get_session()
+        user = accounts.authenticate(db, form.email.data, form.password.data)
+        if user is not None:
+            staff = StaffUser.from_account(user)
+            db.commit()
+            # Drop whatever the anonymous session held before it becomes a staff session.
+            session.clear()
+            session.permanent = True
+            login_user(staff)
+            current_app.logger.info("staff sign-in: account %s", staff.id)
+            return redirect(next_url or home_for(staff))
+        failed = True
+        current_app.logger.info("staff sign-in refused")
+    status = 401 if failed else 200
+    return render_template("auth/login.html", form=form, failed=failed,
+                           next_url=next_url), status
+
+
+@blueprint.errorhandler(429)
+def too_many_attempts(_error):
+    """Answer a rate-limited sign-in with the form and a plain explanation."""
+    form = LoginForm()
+    return render_template("auth/login.html", form=form, failed=False, too_many=True,
+                           next_url=safe_next_url(request.values.get("next"))), 429
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout():
+    """End the staff session."""
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password and the new one, twice."""
+
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=accounts.PASSWORD_MAX_LENGTH)],
+        render_kw={"autocomplete": "new-password"})
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+        render_kw={"autocomplete": "new-password"})
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@staff_required
+def change_password():
+    """Let a signed-in staff member change their own password."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = db.get(User, current_user.id)
+        if not check_password_hash(user.password_hash, form.current_password.data):
+            form.current_password.errors.append("That is not your current password.")
+        elif problem := accounts.password_problem(form.new_password.data):
+            form.new_password.errors.append(problem)
+        else:
+            accounts.set_password(db, user, form.new_password.data)
+            staff = StaffUser.from_account(user)
+            db.commit()
+            # The session id carries the password fingerprint: renew it, or this
+            # session would end along with the others.
+            login_user(staff)
+            flash("Your password is changed. Other sessions are signed out.", "success")
+            return redirect(home_for(staff))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/change_password.html", form=form), status
