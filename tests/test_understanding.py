@@ -37,18 +37,25 @@ def test_the_locked_part_is_large_and_never_trained_on():
 
 
 def test_locked_figures_do_not_fall(locked_report):
-    assert locked_report.accuracy >= 0.75
-    assert locked_report.accuracy_of("emergency") >= 0.87
-    assert locked_report.accuracy_of("self_harm") >= 0.67
-    assert locked_report.accuracy_of("exit") >= 0.90
+    # Measured 2026-12-02 after the word families: 0.792, 0.927, 0.724, 0.911.
+    figures = (f"overall {locked_report.accuracy:.3f}, "
+               f"emergency {locked_report.accuracy_of('emergency'):.3f}, "
+               f"self_harm {locked_report.accuracy_of('self_harm'):.3f}, "
+               f"exit {locked_report.accuracy_of('exit'):.3f}")
+    assert locked_report.accuracy >= 0.79, figures
+    assert locked_report.accuracy_of("emergency") >= 0.92, figures
+    assert locked_report.accuracy_of("self_harm") >= 0.72, figures
+    assert locked_report.accuracy_of("exit") >= 0.91, figures
 
 
 def test_false_alarms_are_counted(locked_report):
-    # Non-safety rows read as danger or self-harm: reported, and kept under one in eight.
+    # Non-safety rows read as danger or self-harm: reported, and kept at today's count
+    # (42 of 819 on 2026-12-02, after the word families and `reports`; 60 before).
     non_safety = sum(1 for figures in locked_report.per_intent
                      if figures.intent not in ("emergency", "self_harm")
                      for _ in range(figures.expected))
-    assert len(locked_report.false_alarms) <= non_safety / 8
+    assert len(locked_report.false_alarms) <= 45, (
+        f"{len(locked_report.false_alarms)} false alarms of {non_safety} non-safety rows")
 
 
 @pytest.mark.parametrize("text, language", [
