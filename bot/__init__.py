@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.config import load_config
+from bot.config import load_config, owner_only_instance_folder
 from bot.database import init_database
 from bot.logging_setup import configure_logging
 
@@ -17,6 +17,7 @@ from bot.logging_setup import configure_logging
 def create_app(config: dict | None = None) -> Flask:
     """Build the Harbor app; `config` overrides environment variables of the same name."""
     app = Flask(__name__, instance_relative_config=True)
+    owner_only_instance_folder(app.instance_path)
     settings = load_config(config, instance_path=app.instance_path)
     app.config.update(settings)
     configure_logging(app.config["LOG_LEVEL"])
