@@ -30,8 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_database(app)
 
-    from bot import extensions
+    from bot import extensions, request_guards
 
+    request_guards.init_app(app)
     extensions.init_app(app)
 
     from bot import security_headers
