@@ -21,6 +21,7 @@ from bot.staff.auth import staff_required
 from bot.staff.svg_charts import Bar, horizontal_bar_chart
 from resources_db import insights_queries as queries
 from resources_db.insights_queries import InsightsPeriod, InsightsTable
+from resources_db.listings_csv import neutralize_formula
 
 blueprint = Blueprint("insights", __name__, url_prefix="/admin/insights")
 
@@ -31,8 +32,6 @@ CHANNEL_LABELS = {"": "SMS and web chat", "sms": "SMS only", "chat": "Web chat o
 CHART_LIMITS = {"needs-by-week": 52, "language-mix": 15}
 DEFAULT_CHART_LIMIT = 15
 CHART_UNITS = {"language-mix": "messages"}
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -127,17 +126,13 @@ def insights_page():
     )
 
 
-def _csv_cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def table_as_csv(table: InsightsTable) -> str:
     """Return the table as CSV text: a header row, then the rows as the page shows them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.text_rows():
-        writer.writerow([_csv_cell(cell) for cell in row])
+        writer.writerow([neutralize_formula(cell) for cell in row])
     return buffer.getvalue()
 
 

@@ -201,7 +201,7 @@ def export_listings():
     session = get_session()
     filters = ListingFilters.from_args(request.args)
     stream = io.StringIO()
-    export_listings_csv(session, stream, filters.query(session, today_utc()), neutralize=True)
+    export_listings_csv(session, stream, filters.query(session, today_utc()))
     name = "harbor-listings" + ("-filtered" if filters.narrowed else "")
     return Response(
         stream.getvalue(), mimetype="text/csv",
