@@ -2,9 +2,31 @@
 
 Four questions, each answered as rows of counts over a period of ISO weeks:
 needs by week, needs by county, unmet needs (a search found nothing local) by need and
-county, and the language mix. Small counts are suppressed here, in `suppress()`, and
-nowhere else: a table leaves this module with "<5" already in place of any count below
-5, so the page, its charts and the CSV cannot show a number the others hide.
+county, and the language mix. Disclosure control happens here, in `publish()`, and
+nowhere else: a table leaves this module already rounded, so the page, its charts and
+the CSV cannot show a number the others hide.
+
+Disclosure control: consistent random rounding to base 5. Suppressing counts below 5
+was not enough: the tables overlap (weeks, needs and counties are margins of the same
+searches; the channel filters split them; the periods nest), so an advocate subtracting
+one table from another recovered exact counts under 5. Complementary suppression across
+every table, filter and period at once is a hard combinatorial problem and easy to get
+subtly wrong; differential privacy would need a privacy budget across every view anyone
+ever opens. Rounding every published count to a multiple of 5 bounds what any sum or
+difference can say: each published number is off by up to 4 in an unknown direction, so
+totals minus parts give ranges, never an exact small count.
+
+- Unbiased: a count with remainder r (1-4) rounds up with probability r/5, else down.
+- Consistent: the draw is HMAC-SHA256 of the cell's identity (what it counts, its
+  first and last week, channel, need, place, language) under a secret key that only
+  the server holds. The same cell is the same number in every table, filter and CSV,
+  on every visit, so asking again never averages the rounding away; a cell's first
+  week is the first week on record when the period reaches back further, so the
+  26-week, 52-week and every-week views of the same weeks are one cell, not three.
+- A count that rounds to 0 shows as "<5" (its true value is 0 to 4). A need, county or
+  language whose count rounds to 0 is not listed at all, since a listed "<5" row would
+  say "at least one". Weeks are always listed: the period names them.
+- Rows are ranked by their published numbers only.
 
 What is counted. The conversation engine records a need only when it runs a search for
 it (a need and a place: `category` and `search` set together), so the need tables count
@@ -14,14 +36,19 @@ is not another. A need named by someone who never gives a place is not a search 
 not in these tables. The language mix counts handled messages. Either way these are
 counts of events, not of people: one person who searches twice counts twice.
 
-No table has a grand total, because a total next to a single "<5" cell would give that
-cell away by subtraction.
+No table has a grand total: the sum of rounded rows is only an estimate, and one
+published exact total would be one more equation for a differencing attack.
+tests/test_insights_disclosure.py runs those attacks (every table, filter and period as
+linear constraints, solved as an integer program) and fails if any count from 1 to 4
+can be pinned down.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -31,8 +58,10 @@ from .geography import STATE_NAMES
 from .models import UsageCount
 from .vocabulary import CATEGORY_NAMES, LANGUAGE_NAMES
 
-SMALL_COUNT_THRESHOLD = 5
+ROUNDING_BASE = 5
+SMALL_COUNT_THRESHOLD = ROUNDING_BASE  # a published count is 0 ("<5"), 5, 10, ...
 SUPPRESSED_TEXT = f"<{SMALL_COUNT_THRESHOLD}"
+ANY = "*"  # a dimension a cell adds up over
 
 # The periods the page offers, in weeks (None: every week on record).
 PERIODS: dict[str, int | None] = {"4": 4, "12": 12, "26": 26, "52": 52, "all": None}
@@ -55,11 +84,28 @@ class Count:
         return self.value is None
 
 
-def suppress(count: int) -> Count:
-    """Return `count` as shown to partners: any count below 5 (zero too) becomes "<5"."""
-    if count < SMALL_COUNT_THRESHOLD:
+def round_count(count: int, key: bytes, identity: tuple[str, ...]) -> int:
+    """Return `count` randomly rounded to a multiple of 5, the same way for the same cell.
+
+    Up with probability remainder/5 (so the rounding is unbiased), the draw being the
+    cell identity's HMAC under `key`: for one cell, a growing count never rounds down
+    again within its block of five.
+    """
+    remainder = count % ROUNDING_BASE
+    if remainder == 0:
+        return count
+    digest = hmac.new(key, "\x1f".join(identity).encode(), hashlib.sha256).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
+    down = count - remainder
+    return down + ROUNDING_BASE if draw * ROUNDING_BASE < remainder else down
+
+
+def publish(count: int, key: bytes, identity: tuple[str, ...]) -> Count:
+    """Return `count` as partners may see it: rounded, and "<5" when it rounds to 0."""
+    rounded = round_count(count, key, identity)
+    if rounded == 0:
         return Count(None, SUPPRESSED_TEXT)
-    return Count(count, str(count))
+    return Count(rounded, str(rounded))
 
 
 @dataclass(frozen=True)
@@ -112,6 +158,32 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def first_week_on_record(session: Session) -> date | None:
+    """Return the earliest week anything was counted in (any intent), or None."""
+    return session.scalar(select(func.min(UsageCount.week)))
+
+
+def _cell_period(session: Session, period: InsightsPeriod) -> InsightsPeriod:
+    """Return `period` starting no earlier than the first week on record.
+
+    Weeks before it hold no counts at all, so a longer period covers the same events:
+    its cells must have the same identity, hence the same rounding.
+    """
+    first = first_week_on_record(session) or period.last_week
+    if period.first_week is not None and period.first_week > first:
+        first = period.first_week
+    return replace(period, first_week=min(first, period.last_week))
+
+
+def cell_identity(measure: str, period: InsightsPeriod, *, category: str = ANY,
+                  state: str = ANY, county: str = ANY, language: str = ANY
+                  ) -> tuple[str, ...]:
+    """Return what a published count counts: the events it adds up, nothing about its table."""
+    first = period.first_week.isoformat() if period.first_week else ""
+    return (measure, first, period.last_week.isoformat(), period.channel or ANY,
+            category, state, county, language)
+
+
 def _in_period(statement: Select, period: InsightsPeriod) -> Select:
     statement = statement.where(UsageCount.week <= period.last_week)
     if period.first_week is not None:
@@ -158,39 +230,35 @@ def county_cell(county: str, state: str) -> str:
     return "County unknown" if state else NO_PLACE
 
 
-def _ranked(rows: Sequence[tuple[tuple[str, ...], str, int]]) -> tuple[InsightsRow, ...]:
-    """Order rows by count, largest first; suppressed rows after, by name only.
+def _ranked(rows: Sequence[tuple[tuple[str, ...], str, Count]]) -> tuple[InsightsRow, ...]:
+    """Order published rows by their published count, largest first, then by name.
 
-    Ordering "<5" rows by their hidden counts would leak which is larger, so they
-    are sorted by label alone.
+    A row whose count rounds to 0 is left out: listing it would say "at least one".
     """
-
-    def key(row: tuple[tuple[str, ...], str, int]):
-        cells, label, count = row
-        shown = count if count >= SMALL_COUNT_THRESHOLD else 0
-        return (-shown, label.casefold())
-
+    listed = [(cells, label, count) for cells, label, count in rows if not count.suppressed]
     return tuple(
-        InsightsRow(cells=cells, count=suppress(count), label=label)
-        for cells, label, count in sorted(rows, key=key)
+        InsightsRow(cells=cells, count=count, label=label)
+        for cells, label, count in sorted(listed, key=lambda row: (-row[2].value,
+                                                                  row[1].casefold()))
     )
 
 
-def needs_by_week(session: Session, period: InsightsPeriod) -> InsightsTable:
+def needs_by_week(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for a need, per week; weeks with none are listed too (as "<5")."""
     statement = _in_period(
         select(UsageCount.week, _total()).where(_is_search()).group_by(UsageCount.week), period
     )
     counts = {week: int(total) for week, total in session.execute(statement)}
-    first = period.first_week or (min(counts) if counts else period.last_week)
+    first = period.first_week or first_week_on_record(session) or period.last_week
     weeks = []
     week = first
     while week <= period.last_week:
         weeks.append(week)
         week += timedelta(weeks=1)
     rows = tuple(
-        InsightsRow(cells=(week.isoformat(),), count=suppress(counts.get(week, 0)),
-                    label=week.isoformat())
+        InsightsRow(cells=(week.isoformat(),), label=week.isoformat(), count=publish(
+            counts.get(week, 0), key,
+            cell_identity("searches", replace(period, first_week=week, last_week=week))))
         for week in weeks
     )
     return InsightsTable(
@@ -204,13 +272,15 @@ def needs_by_week(session: Session, period: InsightsPeriod) -> InsightsTable:
     )
 
 
-def needs_by_category(session: Session, period: InsightsPeriod) -> InsightsTable:
+def needs_by_category(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for each kind of need over the period."""
     statement = _in_period(
         select(UsageCount.category, _total()).where(_is_search()).group_by(UsageCount.category),
         period,
     )
-    rows = [((need_name(category),), need_name(category), int(total))
+    cells = _cell_period(session, period)
+    rows = [((need_name(category),), need_name(category),
+             publish(int(total), key, cell_identity("searches", cells, category=category)))
             for category, total in session.execute(statement)]
     return InsightsTable(
         slug="needs-by-category",
@@ -222,7 +292,7 @@ def needs_by_category(session: Session, period: InsightsPeriod) -> InsightsTable
     )
 
 
-def needs_by_county(session: Session, period: InsightsPeriod) -> InsightsTable:
+def needs_by_county(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for a need, per county of the place the person gave."""
     statement = _in_period(
         select(UsageCount.state, UsageCount.county, _total())
@@ -230,7 +300,10 @@ def needs_by_county(session: Session, period: InsightsPeriod) -> InsightsTable:
         .group_by(UsageCount.state, UsageCount.county),
         period,
     )
-    rows = [((county_cell(county, state), state), place_name(county, state), int(total))
+    cells = _cell_period(session, period)
+    rows = [((county_cell(county, state), state), place_name(county, state),
+             publish(int(total), key,
+                     cell_identity("searches", cells, state=state, county=county)))
             for state, county, total in session.execute(statement)]
     return InsightsTable(
         slug="needs-by-county",
@@ -243,7 +316,7 @@ def needs_by_county(session: Session, period: InsightsPeriod) -> InsightsTable:
     )
 
 
-def unmet_needs(session: Session, period: InsightsPeriod) -> InsightsTable:
+def unmet_needs(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches that found nothing local, per need and county: where help falls short."""
     statement = _in_period(
         select(UsageCount.category, UsageCount.state, UsageCount.county, _total())
@@ -251,9 +324,12 @@ def unmet_needs(session: Session, period: InsightsPeriod) -> InsightsTable:
         .group_by(UsageCount.category, UsageCount.state, UsageCount.county),
         period,
     )
+    cells = _cell_period(session, period)
     rows = [
         ((need_name(category), county_cell(county, state), state),
-         f"{need_name(category)}: {place_name(county, state)}", int(total))
+         f"{need_name(category)}: {place_name(county, state)}",
+         publish(int(total), key, cell_identity("not_local", cells, category=category,
+                                                state=state, county=county)))
         for category, state, county, total in session.execute(statement)
     ]
     return InsightsTable(
@@ -266,7 +342,7 @@ def unmet_needs(session: Session, period: InsightsPeriod) -> InsightsTable:
     )
 
 
-def language_mix(session: Session, period: InsightsPeriod) -> InsightsTable:
+def language_mix(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Handled messages per conversation language (exit, which has none, left out)."""
     statement = _in_period(
         select(UsageCount.language, _total())
@@ -274,7 +350,9 @@ def language_mix(session: Session, period: InsightsPeriod) -> InsightsTable:
         .group_by(UsageCount.language),
         period,
     )
-    rows = [((language_name(language),), language_name(language), int(total))
+    cells = _cell_period(session, period)
+    rows = [((language_name(language),), language_name(language),
+             publish(int(total), key, cell_identity("messages", cells, language=language)))
             for language, total in session.execute(statement)]
     return InsightsTable(
         slug="language-mix",
@@ -288,7 +366,7 @@ def language_mix(session: Session, period: InsightsPeriod) -> InsightsTable:
 
 
 # slug -> query, in page order; the slug names the CSV file and the page section.
-TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod], InsightsTable]] = {
+TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod, bytes], InsightsTable]] = {
     "needs-by-week": needs_by_week,
     "needs-by-category": needs_by_category,
     "needs-by-county": needs_by_county,
@@ -297,6 +375,7 @@ TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod], InsightsTable]] = {
 }
 
 
-def all_tables(session: Session, period: InsightsPeriod) -> tuple[InsightsTable, ...]:
-    """Return every insights table for the period, in page order."""
-    return tuple(query(session, period) for query in TABLE_QUERIES.values())
+def all_tables(session: Session, period: InsightsPeriod, key: bytes
+               ) -> tuple[InsightsTable, ...]:
+    """Return every insights table for the period, in page order, rounded under `key`."""
+    return tuple(query(session, period, key) for query in TABLE_QUERIES.values())
