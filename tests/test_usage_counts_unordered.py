@@ -11,22 +11,33 @@ old schema with counts already in it.
 from __future__ import annotations
 
 import os
-from datetime import date
+import subprocess
+import sys
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from ci_policy import missing
 from gunicorn_harbor import HarborClient, serve_harbor
 from sqlalchemy import create_engine, insert, inspect, text
 
-from resources_db.database import make_engine, scratch_database, upgrade_database
+from resources_db.database import (
+    make_engine,
+    make_session_factory,
+    scratch_database,
+    upgrade_database,
+)
 from resources_db.models import UsageCount
 from resources_db.usage_counts import _DIMENSIONS as DIMENSIONS
+from resources_db.usage_counts import record_usage, reseal_recent_counts
 
 pytestmark = pytest.mark.db
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # One person's path, as the review sent it.
 PATH = ["hi", "I need a lawyer", "52402", "more", "exit"]
+HARBOR = str(Path(sys.executable).with_name("harbor"))
 
 
 def _postgres_server() -> str:
@@ -88,10 +99,64 @@ def test_one_conversation_leaves_no_id_no_sequence_and_no_order(database):
             assert sequences == 0
     finally:
         engine.dispose()
-    if engine.dialect.name == "sqlite":
-        # Storage order is the key's order (WITHOUT ROWID), never the order of the turns.
-        keys = [tuple(str(row[name]) for name in DIMENSIONS) for row in rows]
-        assert keys == sorted(keys)
+    if engine.dialect.name == "postgresql":
+        # PostgreSQL hands rows out in the order they were written, each stamped with
+        # its transaction: `harbor purge` (run every few minutes) rewrites them.
+        purge = subprocess.run([HARBOR, "purge"], capture_output=True, text=True,  # noqa: S603
+                               env={**os.environ, "DATABASE_URL": database}, check=True)
+        assert f"resealed {len(rows)} usage counts" in purge.stdout
+        rows = stored_rows(database)
+        assert len({row["xmin"] for row in system_columns(database)}) == 1
+    # Storage order is the key's order, never the order of the turns.
+    keys = [tuple(str(row[name]) for name in DIMENSIONS) for row in rows]
+    assert keys == sorted(keys)
+
+
+def system_columns(url: str) -> list[dict]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(
+                text("SELECT xmin::text AS xmin, ctid::text AS ctid FROM usage_count"))]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_resealing_while_turns_are_counted_loses_no_count():
+    with scratch_database(_postgres_server(), prefix="harbor_reseal") as url:
+        engine = make_engine(url, pool_size=8)
+        sessions = make_session_factory(engine)
+        now = datetime.now(UTC)
+        per_thread, threads = 60, 4
+        errors = []
+
+        def count_turns(intent: str) -> None:
+            try:
+                for _ in range(per_thread):
+                    with sessions() as session:
+                        record_usage(session, when=now, channel="sms", intent=intent)
+                        session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        workers = [threading.Thread(target=count_turns, args=(f"intent{n % 2}",))
+                   for n in range(threads)]
+        for worker in workers:
+            worker.start()
+        reseals = 0
+        while any(worker.is_alive() for worker in workers):
+            with sessions() as session:
+                reseal_recent_counts(session, now.date())
+                session.commit()
+            reseals += 1
+        for worker in workers:
+            worker.join()
+        assert not errors, errors
+        assert reseals > 1
+        rows = stored_rows(url)
+        engine.dispose()
+    assert sum(row["count"] for row in rows) == per_thread * threads
 
 
 def test_the_migration_keeps_every_count_and_drops_the_id(tmp_path):
