@@ -17,12 +17,11 @@ difference can say: each published number is off by up to 4 in an unknown direct
 totals minus parts give ranges, never an exact small count.
 
 - Unbiased: a count with remainder r (1-4) rounds up with probability r/5, else down.
-- Consistent: the draw is HMAC-SHA256 of the cell's identity (what it counts, its
-  first and last week, channel, need, place, language) under a secret key that only
-  the server holds. The same cell is the same number in every table, filter and CSV,
-  on every visit, so asking again never averages the rounding away; a cell's first
-  week is the first week on record when the period reaches back further, so the
-  26-week, 52-week and every-week views of the same weeks are one cell, not three.
+- Consistent: the draw is HMAC-SHA256 of the cell's identity under a secret key that
+  only the server holds, and the identity is the exact set of counter rows the cell
+  adds up (the "cell key" idea): the same events are the same number in every table,
+  filter, period and CSV, on every visit and every later week, so asking again, or
+  under another filter, never averages the rounding away.
 - A count that rounds to 0 shows as "<5" (its true value is 0 to 4). A need, county or
   language whose count rounds to 0 is not listed at all, since a listed "<5" row would
   say "at least one". Weeks are always listed: the period names them.
@@ -48,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -61,7 +60,6 @@ from .vocabulary import CATEGORY_NAMES, LANGUAGE_NAMES
 ROUNDING_BASE = 5
 SMALL_COUNT_THRESHOLD = ROUNDING_BASE  # a published count is 0 ("<5"), 5, 10, ...
 SUPPRESSED_TEXT = f"<{SMALL_COUNT_THRESHOLD}"
-ANY = "*"  # a dimension a cell adds up over
 
 # The periods the page offers, in weeks (None: every week on record).
 PERIODS: dict[str, int | None] = {"4": 4, "12": 12, "26": 26, "52": 52, "all": None}
@@ -163,25 +161,35 @@ def first_week_on_record(session: Session) -> date | None:
     return session.scalar(select(func.min(UsageCount.week)))
 
 
-def _cell_period(session: Session, period: InsightsPeriod) -> InsightsPeriod:
-    """Return `period` starting no earlier than the first week on record.
+def _counted_rows(session: Session, period: InsightsPeriod, condition) -> list[UsageCount]:
+    """Return the counter rows of the period (and channel) that meet `condition`."""
+    return list(session.scalars(_in_period(select(UsageCount).where(condition), period)))
 
-    Weeks before it hold no counts at all, so a longer period covers the same events:
-    its cells must have the same identity, hence the same rounding.
+
+def cell_identity(rows: Sequence[UsageCount]) -> tuple[str, ...]:
+    """Return what a published count adds up: exactly these counter rows, with their counts.
+
+    Not the table, period or filter it is shown under: the same events are the same
+    cell, so the 12-week and every-week views of a county with nothing new, the SMS
+    filter of a need nobody asked for by chat, or last week's page and this week's, all
+    show one rounding of it, never several that could be averaged.
     """
-    first = first_week_on_record(session) or period.last_week
-    if period.first_week is not None and period.first_week > first:
-        first = period.first_week
-    return replace(period, first_week=min(first, period.last_week))
+    return tuple(sorted(
+        "|".join((row.week.isoformat(), row.channel, row.intent, row.category, row.language,
+                  row.county, row.state, row.search, str(row.count)))
+        for row in rows))
 
 
-def cell_identity(measure: str, period: InsightsPeriod, *, category: str = ANY,
-                  state: str = ANY, county: str = ANY, language: str = ANY
-                  ) -> tuple[str, ...]:
-    """Return what a published count counts: the events it adds up, nothing about its table."""
-    first = period.first_week.isoformat() if period.first_week else ""
-    return (measure, first, period.last_week.isoformat(), period.channel or ANY,
-            category, state, county, language)
+def _published(rows: Sequence[UsageCount], key: bytes) -> Count:
+    return publish(sum(row.count for row in rows), key, cell_identity(rows))
+
+
+def _grouped(rows: Sequence[UsageCount], by: Callable[[UsageCount], tuple]
+             ) -> dict[tuple, list[UsageCount]]:
+    groups: dict[tuple, list[UsageCount]] = {}
+    for row in rows:
+        groups.setdefault(by(row), []).append(row)
+    return groups
 
 
 def _in_period(statement: Select, period: InsightsPeriod) -> Select:
@@ -196,10 +204,6 @@ def _in_period(statement: Select, period: InsightsPeriod) -> Select:
 def _is_search() -> ColumnElement[bool]:
     """A turn that looked a need up for a place (the engine sets category only then)."""
     return UsageCount.category != ""
-
-
-def _total() -> ColumnElement[int]:
-    return func.sum(UsageCount.count)
 
 
 def need_name(category: str) -> str:
@@ -245,10 +249,7 @@ def _ranked(rows: Sequence[tuple[tuple[str, ...], str, Count]]) -> tuple[Insight
 
 def needs_by_week(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for a need, per week; weeks with none are listed too (as "<5")."""
-    statement = _in_period(
-        select(UsageCount.week, _total()).where(_is_search()).group_by(UsageCount.week), period
-    )
-    counts = {week: int(total) for week, total in session.execute(statement)}
+    by_week = _grouped(_counted_rows(session, period, _is_search()), lambda row: (row.week,))
     first = period.first_week or first_week_on_record(session) or period.last_week
     weeks = []
     week = first
@@ -256,9 +257,8 @@ def needs_by_week(session: Session, period: InsightsPeriod, key: bytes) -> Insig
         weeks.append(week)
         week += timedelta(weeks=1)
     rows = tuple(
-        InsightsRow(cells=(week.isoformat(),), label=week.isoformat(), count=publish(
-            counts.get(week, 0), key,
-            cell_identity("searches", replace(period, first_week=week, last_week=week))))
+        InsightsRow(cells=(week.isoformat(),), label=week.isoformat(),
+                    count=_published(by_week.get((week,), []), key))
         for week in weeks
     )
     return InsightsTable(
@@ -274,14 +274,10 @@ def needs_by_week(session: Session, period: InsightsPeriod, key: bytes) -> Insig
 
 def needs_by_category(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for each kind of need over the period."""
-    statement = _in_period(
-        select(UsageCount.category, _total()).where(_is_search()).group_by(UsageCount.category),
-        period,
-    )
-    cells = _cell_period(session, period)
-    rows = [((need_name(category),), need_name(category),
-             publish(int(total), key, cell_identity("searches", cells, category=category)))
-            for category, total in session.execute(statement)]
+    groups = _grouped(_counted_rows(session, period, _is_search()),
+                      lambda row: (row.category,))
+    rows = [((need_name(category),), need_name(category), _published(cell, key))
+            for (category,), cell in groups.items()]
     return InsightsTable(
         slug="needs-by-category",
         title="Needs by kind",
@@ -294,17 +290,11 @@ def needs_by_category(session: Session, period: InsightsPeriod, key: bytes) -> I
 
 def needs_by_county(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for a need, per county of the place the person gave."""
-    statement = _in_period(
-        select(UsageCount.state, UsageCount.county, _total())
-        .where(_is_search())
-        .group_by(UsageCount.state, UsageCount.county),
-        period,
-    )
-    cells = _cell_period(session, period)
+    groups = _grouped(_counted_rows(session, period, _is_search()),
+                      lambda row: (row.state, row.county))
     rows = [((county_cell(county, state), state), place_name(county, state),
-             publish(int(total), key,
-                     cell_identity("searches", cells, state=state, county=county)))
-            for state, county, total in session.execute(statement)]
+             _published(cell, key))
+            for (state, county), cell in groups.items()]
     return InsightsTable(
         slug="needs-by-county",
         title="Needs by county",
@@ -318,19 +308,12 @@ def needs_by_county(session: Session, period: InsightsPeriod, key: bytes) -> Ins
 
 def unmet_needs(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches that found nothing local, per need and county: where help falls short."""
-    statement = _in_period(
-        select(UsageCount.category, UsageCount.state, UsageCount.county, _total())
-        .where(UsageCount.search == "not_local")
-        .group_by(UsageCount.category, UsageCount.state, UsageCount.county),
-        period,
-    )
-    cells = _cell_period(session, period)
+    groups = _grouped(_counted_rows(session, period, UsageCount.search == "not_local"),
+                      lambda row: (row.category, row.state, row.county))
     rows = [
         ((need_name(category), county_cell(county, state), state),
-         f"{need_name(category)}: {place_name(county, state)}",
-         publish(int(total), key, cell_identity("not_local", cells, category=category,
-                                                state=state, county=county)))
-        for category, state, county, total in session.execute(statement)
+         f"{need_name(category)}: {place_name(county, state)}", _published(cell, key))
+        for (category, state, county), cell in groups.items()
     ]
     return InsightsTable(
         slug="unmet-needs",
@@ -344,16 +327,10 @@ def unmet_needs(session: Session, period: InsightsPeriod, key: bytes) -> Insight
 
 def language_mix(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Handled messages per conversation language (exit, which has none, left out)."""
-    statement = _in_period(
-        select(UsageCount.language, _total())
-        .where(UsageCount.intent != "exit")
-        .group_by(UsageCount.language),
-        period,
-    )
-    cells = _cell_period(session, period)
-    rows = [((language_name(language),), language_name(language),
-             publish(int(total), key, cell_identity("messages", cells, language=language)))
-            for language, total in session.execute(statement)]
+    groups = _grouped(_counted_rows(session, period, UsageCount.intent != "exit"),
+                      lambda row: (row.language,))
+    rows = [((language_name(language),), language_name(language), _published(cell, key))
+            for (language,), cell in groups.items()]
     return InsightsTable(
         slug="language-mix",
         title="Language mix",
