@@ -308,7 +308,7 @@ def test_only_counts_remain_in_coarse_bands(client, advocate, listings, db_sessi
     assert rows == [("chat", "claimed", "under 2 min", 1), ("chat", "ended", "under 10 min", 1),
                     ("chat", "started", "", 1)]
     columns = {column.name for column in HandoffCount.__table__.columns}
-    assert columns == {"id", "week", "channel", "event", "bucket", "count"}
+    assert columns == {"week", "channel", "event", "bucket", "count"}
 
 
 def test_the_insights_table_suppresses_small_hand_off_counts(client, advocate, listings,

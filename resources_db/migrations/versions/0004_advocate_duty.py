@@ -1,7 +1,7 @@
 """advocates' on-duty switch, roster hours and open-chat limit; hand-off counts
 
 Revision ID: 0004_advocate_duty
-Revises: 0003
+Revises: 0004_usage_count_unordered
 Create Date: 2026-12-02 15:00:00
 """
 
@@ -11,7 +11,7 @@ import resources_db.models.base
 
 
 revision = '0004_advocate_duty'
-down_revision = '0003'
+down_revision = '0004_usage_count_unordered'
 branch_labels = None
 depends_on = None
 
@@ -29,16 +29,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_advocate_duty'))
     )
     op.create_table('handoff_count',
-    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('week', sa.Date(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('event', sa.String(length=16), nullable=False),
     sa.Column('bucket', sa.String(length=24), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_handoff_count')),
-    sa.UniqueConstraint('week', 'channel', 'event', 'bucket', name='uq_handoff_count_dimensions')
+    sa.PrimaryKeyConstraint('week', 'channel', 'event', 'bucket', name=op.f('pk_handoff_count')),
+    sqlite_with_rowid=False,
     )
-
 
 def downgrade() -> None:
     op.drop_table('handoff_count')
