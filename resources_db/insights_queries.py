@@ -342,21 +342,25 @@ def language_mix(session: Session, period: InsightsPeriod, key: bytes) -> Insigh
     )
 
 
-def handoffs(session: Session, period: InsightsPeriod) -> InsightsTable:
+def handoffs(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Hand-offs to an advocate: started, claimed by wait band, ended by duration band."""
-    statement = select(HandoffCount.event, HandoffCount.bucket,
-                       func.sum(HandoffCount.count)).where(
-        HandoffCount.week <= period.last_week)
+    statement = select(HandoffCount).where(HandoffCount.week <= period.last_week)
     if period.first_week is not None:
         statement = statement.where(HandoffCount.week >= period.first_week)
     if period.channel:
         statement = statement.where(HandoffCount.channel == period.channel)
-    statement = statement.group_by(HandoffCount.event, HandoffCount.bucket)
+    groups: dict[tuple[str, str], list[HandoffCount]] = {}
+    for row in session.scalars(statement):
+        groups.setdefault((row.event, row.bucket), []).append(row)
     names = {"started": "Started", "claimed": "Answered, waited", "ended": "Ended, lasted"}
     rows = []
-    for event, bucket, total in session.execute(statement):
+    for (event, bucket), cell in groups.items():
+        # The cell is exactly these counter rows, as for the other tables.
+        identity = tuple(sorted("|".join(("handoff", r.week.isoformat(), r.channel, r.event,
+                                          r.bucket, str(r.count))) for r in cell))
+        count = publish(sum(r.count for r in cell), key, identity)
         label = f"{names.get(event, event)} {bucket}".strip()
-        rows.append(((names.get(event, event), bucket or "—"), label, int(total)))
+        rows.append(((names.get(event, event), bucket or "—"), label, count))
     return InsightsTable(
         slug="handoffs",
         title="Hand-offs to an advocate",

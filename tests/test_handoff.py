@@ -311,14 +311,16 @@ def test_only_counts_remain_in_coarse_bands(client, advocate, listings, db_sessi
     assert columns == {"week", "channel", "event", "bucket", "count"}
 
 
-def test_the_insights_table_suppresses_small_hand_off_counts(client, advocate, listings,
+def test_the_insights_table_rounds_hand_off_counts_like_the_others(client, advocate, listings,
                                                              db_session):
     from resources_db import insights_queries as queries
 
     handed_off(Survivor(client), advocate)
     period = queries.InsightsPeriod.last_weeks(4, utcnow().date())
-    table = queries.handoffs(db_session, period)
-    assert [row.count.text for row in table.rows] == ["<5"]
+    # One hand-off: a count of 1 rounds to 0 or 5; a row that rounds to 0 is not listed.
+    table = queries.handoffs(db_session, period, b"test key")
+    assert all(row.count.value == 5 for row in table.rows)
+    assert all(row.count.value % 5 == 0 for row in table.rows)
 
 
 # -- duty ----------------------------------------------------------------------------------
