@@ -89,7 +89,7 @@ def test_consent_queue_claim_replies_both_ways_and_close(advocate_page, open_pag
 
     # The survivor's page learns who joined without reloading.
     expect(survivor.locator(".message-harbor .bubble").last).to_contain_text(
-        "You are now chatting with Maria", timeout=5000)
+        "You are now chatting with Maria", timeout=10_000)
     assert send(survivor, "are you there?") == []
     expect(chat.locator(".thread")).to_contain_text("Them: are you there?")
 
@@ -112,7 +112,7 @@ def test_consent_queue_claim_replies_both_ways_and_close(advocate_page, open_pag
     chat.get_by_role("button", name="Close chat").click()
     expect(advocate.locator("article.chat")).to_have_count(0)
     expect(survivor.locator(".message-harbor .bubble").last).to_contain_text(
-        "ended this chat", timeout=5000)
+        "ended this chat", timeout=10_000)
     assert handoff_rows(live_server) == 0
     # The survivor is back with Harbor.
     assert "1 Safe place to stay" in send(survivor, "menu")[0]
@@ -136,7 +136,7 @@ def test_exit_mid_hand_off_erases_the_thread_on_both_sides(advocate_page, open_p
     expect(survivor.locator("body")).not_to_contain_text("he checks my phone")
 
     expect(advocate.locator(".person-left")).to_have_text(
-        "The person left. This chat is closed and nothing of it is kept.", timeout=5000)
+        "The person left. This chat is closed and nothing of it is kept.", timeout=10_000)
     expect(advocate.locator("body")).not_to_contain_text("he checks my phone")
     expect(advocate.locator(".thread")).to_have_count(0)
     assert live_server.wait_until_erased(token) == 0
