@@ -1,8 +1,9 @@
 """One turn of a stored conversation: what every surface (SMS, web chat, console) calls.
 
 `run_turn` loads the state, runs the engine, stores the new state (or erases it all on
-exit), keeps the SMS retry cache and counts the turn for the insights page (sms and
-chat only, never the console). It takes the caller's session and never commits: the
+exit), keeps the SMS retry cache, files a survivor's anonymous report of a wrong
+listing (WRONG 2) and counts the turn for the insights page (sms and chat only, never
+the console). It takes the caller's session and never commits: the
 view commits, and `commit_turn` is the helper views use so that a database that fails
 at commit still gets a safe answer out.
 
@@ -29,6 +30,7 @@ from bot.conversations import store
 from bot.conversations.pending_erasures import pending_erasures
 from bot.engine import EngineSettings, Inbound, Turn, handle, handle_without_database
 from resources_db.geography import Place
+from resources_db.listing_reports import file_report
 from resources_db.models import utcnow
 from resources_db.search import SearchResults, search
 from resources_db.usage_counts import record_usage
@@ -167,6 +169,10 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
             store.save_state(session, key, namespace, turn.state or {}, clock, ttl)
             if message is not None:
                 store.remember_processed(session, message, key, list(turn.replies), clock, ttl)
+        if turn.report is not None and namespace in SURVIVOR_NAMESPACES:
+            # Anonymous by construction: the listing and the reason, never the key.
+            file_report(session, turn.report.listing_id, turn.report.reason,
+                        clock.date())
         if namespace in COUNTED_NAMESPACES and turn.usage is not None:
             usage = turn.usage
             # The engine's clock picks the week: real turns pass none, demo seeding back-dates.

@@ -17,6 +17,7 @@ drive this same code. It imports no Flask, no Twilio, and opens no session.
 from bot.engine.machine import (
     EngineSettings,
     Inbound,
+    ListingReportRequest,
     Listings,
     Turn,
     UsageFacts,
@@ -32,6 +33,7 @@ __all__ = [
     "EngineSettings",
     "Event",
     "Inbound",
+    "ListingReportRequest",
     "Listings",
     "State",
     "Step",

@@ -26,6 +26,7 @@ class Step(Enum):
     RESULTS = "results"  # places shown; MORE pages on
     OFFER_SHELTER = "offer_shelter"  # after danger, with the place known: YES shows places
     OFFER_TALK = "offer_talk"  # after self-harm: YES (or MORE) gives someone to talk to
+    REPORT_REASON = "report_reason"  # WRONG 2: what is wrong with listing 2?
 
 
 class Event(Enum):
@@ -48,6 +49,7 @@ class Event(Enum):
     YES = "yes"
     NO = "no"
     STATUS = "status"  # after a safety reply: no need, no place ("I got out, I'm at a store")
+    REPORT = "report"  # WRONG 2 / MAL 2: a listing shown is wrong
     UNKNOWN = "unknown"
 
 
@@ -137,6 +139,13 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     # Not understood: ask again (the place, the state, or the menu).
     (Step.ASK_PLACE, Event.UNKNOWN): _t("ask_place_again", Step.ASK_PLACE),
     (ANY, Event.UNKNOWN): _t("unknown", Step.MENU),
+    # WRONG 2 (MAL 2) after results: ask what is wrong, then file an anonymous report
+    # (the conversation service writes it; the engine only names the listing).
+    (ANY, Event.REPORT): _t("report_wrong", Step.REPORT_REASON, _EVERY_STEP - {Step.NEW}),
+    (Step.REPORT_REASON, Event.CHOICE): _t("report_reason", Step.RESULTS,
+                                           Step.REPORT_REASON),
+    (Step.REPORT_REASON, Event.UNKNOWN): _t("report_reason_again", Step.REPORT_REASON),
+    (Step.REPORT_REASON, Event.MORE): _t("more", Step.RESULTS, Step.MENU),
 }
 
 

@@ -162,6 +162,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "result_national": "National",
         "result_text": "text",
         "result_more": "Reply MORE for more.",
+        "report_ask": (
+            "Something wrong with place {number}? Reply 1 closed, 2 wrong number, "
+            "3 not safe, 4 other. The report is anonymous: it says only which listing, "
+            "never who you are or what you wrote."
+        ),
+        "report_filed": (
+            "Thank you. Your report on place {number} is sent, anonymously: no "
+            "number, name or message goes with it. Staff will check the listing."
+        ),
+        "report_no_such_number": (
+            "I have no listing {number} in the last places I showed. Reply WRONG and "
+            "the number of a place above, like WRONG 2."
+        ),
+        "report_nothing_shown": (
+            "To report a wrong listing, first ask for places, then reply WRONG and its "
+            "number, like WRONG 2."
+        ),
+        "report_reason_again": (
+            "Reply 1 closed, 2 wrong number, 3 not safe or 4 other, or MENU to go back."
+        ),
         "emergency": (
             "If you are in danger now, call 911 (or text 911 where available). "
             "Hotline 24/7: {hotline}, or text START to 88788."
@@ -348,6 +368,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "result_national": "Nacional",
         "result_text": "texto",
         "result_more": "Responda MAS para ver más.",
+        "report_ask": (
+            "¿Algo está mal con el lugar {number}? Responda 1 cerrado, 2 número "
+            "equivocado, 3 no es seguro, 4 otro. El aviso es anónimo: solo dice qué "
+            "lugar, nunca quién es usted ni lo que escribió."
+        ),
+        "report_filed": (
+            "Gracias. Su aviso sobre el lugar {number} se envió de forma anónima: no va "
+            "ningún número, nombre ni mensaje. El personal revisará el lugar."
+        ),
+        "report_no_such_number": (
+            "No tengo el lugar {number} entre los últimos que mostré. Responda MAL y el "
+            "número de un lugar de arriba, por ejemplo MAL 2."
+        ),
+        "report_nothing_shown": (
+            "Para avisar de un lugar equivocado, primero pida lugares y luego responda "
+            "MAL y su número, por ejemplo MAL 2."
+        ),
+        "report_reason_again": (
+            "Responda 1 cerrado, 2 número equivocado, 3 no es seguro o 4 otro, o MENU "
+            "para volver."
+        ),
         "emergency": (
             "Si está en peligro ahora, llame al 911 (o envíe texto al 911 donde se "
             "pueda). Línea 24/7 en español: {hotline}, o texto START al 88788."
