@@ -40,6 +40,8 @@ INTERFACE_TEXT: dict[str, dict[str, str]] = {
         "harbor": "Harbor",
         "sending": "Sending…",
         "send_failed": "Your message was not sent. Check your connection and try again.",
+        "report_wrong": "Place {number} is wrong",
+        "report_command": "WRONG",
         "too_many": "Too many messages at once. Wait a minute, then try again.",
         "empty_message": "Type a message first.",
         "resumed": "Your chat continues. Earlier messages are not shown on this screen.",
@@ -73,6 +75,8 @@ INTERFACE_TEXT: dict[str, dict[str, str]] = {
         "harbor": "Harbor",
         "sending": "Enviando…",
         "send_failed": "Su mensaje no se envió. Revise su conexión e inténtelo de nuevo.",
+        "report_wrong": "El lugar {number} está mal",
+        "report_command": "MAL",
         "too_many": "Demasiados mensajes seguidos. Espere un minuto e inténtelo de nuevo.",
         "empty_message": "Escriba un mensaje primero.",
         "resumed": "Su chat continúa. Los mensajes anteriores no se muestran en esta "
