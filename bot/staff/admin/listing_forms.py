@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from resources_db.listing_rules import COLUMNS, FieldError
-from resources_db.vocabulary import CATEGORIES, CATEGORY_NAMES, POPULATIONS
+from resources_db.vocabulary import CATEGORIES, CATEGORY_NAMES, POPULATION_NAMES, POPULATIONS
 
 # The CSV column each form field holds, where the names differ (`id` is a WTForms keyword).
 FIELD_FOR_COLUMN = {"id": "listing_id"}
@@ -43,7 +43,7 @@ class CheckboxListField(SelectMultipleField):
 
 
 def _population_label(code: str) -> str:
-    return code.replace("_", " ").replace("lgbtq", "LGBTQ+").capitalize()
+    return POPULATION_NAMES.get(code, code.replace("_", " ").capitalize())
 
 
 class ListingForm(FlaskForm):
