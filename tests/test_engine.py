@@ -623,7 +623,8 @@ def _sample_values():
             "city": "Springfield", "state": "MO", "states": "IL, MO, MA, OH, MI, TN",
             "radius": 100, "ttl": 30, "name": "Long Named Family Resource Center",
             "phone": "319-555-0101", "town": "Cedar Rapids",
-            "next": "Reply MORE for more, MENU to start over.", "number": 2}
+            "next": "Reply MORE for more, MENU to start over.", "number": 2,
+            "count": 3, "age": "2 h", "minutes": 5, "hours": 2}
 
 
 @pytest.mark.parametrize("language", replies.LANGUAGES)

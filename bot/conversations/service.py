@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from bot.conversations import store
 from bot.conversations.pending_erasures import pending_erasures
 from bot.engine import EngineSettings, Inbound, Turn, handle, handle_without_database
+from resources_db.beds import with_fresh_beds
 from resources_db.geography import Place
 from resources_db.listing_reports import file_report
 from resources_db.models import utcnow
@@ -73,9 +74,10 @@ class DatabaseListings:
 
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
                offset: int, now: datetime) -> SearchResults:
-        """Return one page of listings from resources_db.search."""
-        return search(self.session, category, place, language=language, limit=limit,
-                      offset=offset, now=now)
+        """Return one page of listings from resources_db.search, with fresh bed reports."""
+        results = search(self.session, category, place, language=language, limit=limit,
+                         offset=offset, now=now)
+        return with_fresh_beds(self.session, results, now)
 
 
 def _inbound(text: str, channel: str, now: datetime | None, language_hint: str | None,

@@ -162,6 +162,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "result_national": "National",
         "result_text": "text",
         "result_more": "Reply MORE for more.",
+        "result_beds": "Space: {count} beds free, reported {age} ago",
+        "result_beds_one": "Space: 1 bed free, reported {age} ago",
+        "result_beds_none": "No beds free, reported {age} ago",
+        "result_beds_minutes": "{minutes} min",
+        "result_beds_hours": "{hours} h",
         "report_ask": (
             "Something wrong with place {number}? Reply 1 closed, 2 wrong number, "
             "3 not safe, 4 other. The report is anonymous: it says only which listing, "
@@ -368,6 +373,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "result_national": "Nacional",
         "result_text": "texto",
         "result_more": "Responda MAS para ver más.",
+        "result_beds": "Espacio: {count} camas libres, informado hace {age}",
+        "result_beds_one": "Espacio: 1 cama libre, informado hace {age}",
+        "result_beds_none": "Sin camas libres, informado hace {age}",
+        "result_beds_minutes": "{minutes} min",
+        "result_beds_hours": "{hours} h",
         "report_ask": (
             "¿Algo está mal con el lugar {number}? Responda 1 cerrado, 2 número "
             "equivocado, 3 no es seguro, 4 otro. El aviso es anónimo: solo dice qué "

@@ -282,6 +282,7 @@ def _render_form(form: ListingForm, *, listing_id: str | None, status: int = 200
         action_form=ListingActionForm(), verify_form=VerifyForm(formdata=None),
         deactivate_form=DeactivateForm(formdata=None),
         partner_organization=partner_organization_name(session),
+        show_beds=bool(fields and "shelter" in fields.get("categories", "").split(";")),
         beds=beds_for(session, listing_id) if listing_id else None,
         active_page="listings",
     ), status
