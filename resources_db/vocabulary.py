@@ -57,6 +57,9 @@ POPULATIONS: tuple[str, ...] = (
     "elders",
     "pets",
 )
+# What a survivor can say is wrong with a listing (WRONG 2, then 1 to 4, in this order).
+REPORT_REASONS: tuple[str, ...] = ("closed", "wrong_number", "not_safe", "other")
+
 # How each population is named to people (forms, taxonomy terms).
 POPULATION_NAMES: dict[str, str] = {
     "children": "Children", "teens": "Teens", "lgbtq": "LGBTQ+", "men": "Men",

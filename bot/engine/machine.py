@@ -29,8 +29,8 @@ from bot.texts import replies
 from bot.texts.sms_text import to_gsm7
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup
-from resources_db.models.network import REPORT_REASONS
 from resources_db.search import SearchResults
+from resources_db.vocabulary import REPORT_REASONS
 from text_folding import fold
 
 logger = logging.getLogger("harbor.engine")

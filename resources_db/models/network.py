@@ -13,9 +13,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..vocabulary import REPORT_REASONS
 from .base import Base, UTCDateTime, utcnow
 
-REPORT_REASONS = ("closed", "wrong_number", "not_safe", "other")
+__all__ = ["REPORT_REASONS", "REPORT_STATUSES", "ListingBeds", "ListingReport"]
+
 REPORT_STATUSES = ("open", "resolved")
 
 

@@ -68,8 +68,10 @@ def field_changes(entry: AuditEntry) -> list[FieldChange]:
 
 
 def can_revert(entry: AuditEntry) -> bool:
-    """Return True when the entry changed fields that can be written back."""
-    return entry.action == "create" or bool(entry.old_values)
+    """Return True when the entry changed listing fields that can be written back."""
+    if entry.action == "create":
+        return True
+    return any(column in COLUMNS for column in (entry.old_values or {}))
 
 
 @blueprint.get("/audit")
