@@ -109,11 +109,16 @@ def enable_command(email: str) -> None:
 @users_group.command("list")
 @with_appcontext
 def list_command() -> None:
-    """List every account: email, role, enabled or disabled."""
+    """List every account: email, role, enabled or disabled, and a partner's organization."""
     with get_database().sessions() as session:
+        names = {organization.id: organization.name
+                 for organization in accounts.member_organizations(session)}
         for user in session.query(User).order_by(User.role, User.email):
             state = "enabled" if user.active else "disabled"
-            click.echo(f"{user.email}\t{user.role}\t{state}")
+            line = f"{user.email}\t{user.role}\t{state}"
+            if user.organization_id:
+                line += f"\t{names.get(user.organization_id, '')}"
+            click.echo(line)
 
 
 @click.group("organizations")
