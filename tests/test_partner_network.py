@@ -361,11 +361,20 @@ def test_bulk_deactivate_needs_a_reason(client, sign_in, db_session, network):
     assert entry.note == "Number disconnected"
 
 
-def test_a_new_listing_is_not_verified_unless_the_admin_says_so(client, sign_in):
+def test_a_new_listing_is_not_verified_unless_the_admin_says_so(client, sign_in,
+                                                                db_session):
+    from test_admin_listings import form_data, listing_row
+
     sign_in("admin")
     page = client.get("/admin/listings/new").get_data(as_text=True)
     field = page.split('id="verified_at"')[1].split(">")[0]
     assert 'value=""' in field or "value=" not in field
+    assert "I checked these details with the service today" in page
+    client.post("/admin/listings/new", data=form_data(listing_row("copied", verified_at="")))
+    assert _stored(db_session, "copied").verified_at is None
+    client.post("/admin/listings/new", data={
+        **form_data(listing_row("checked", verified_at="")), "verified_today": "y"})
+    assert _stored(db_session, "checked").verified_at == TODAY
 
 
 # -- reverting from the audit log -------------------------------------------------------

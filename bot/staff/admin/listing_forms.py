@@ -74,6 +74,8 @@ class ListingForm(FlaskForm):
                                 "(advocate privilege)")
     verified_at = StringField("Last verified", render_kw={"type": "date"})
     active = BooleanField("Active: shown to survivors", default=True)
+    # On a new listing only: the admin says the details were checked today.
+    verified_today = BooleanField("I checked these details with the service today")
     version = HiddenField()
 
     def to_fields(self, listing_id: str) -> dict[str, str]:

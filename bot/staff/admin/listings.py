@@ -315,7 +315,10 @@ def create_listing():
         return _render_form(form, listing_id=None, status=400)
     session = get_session()
     listing_id = (form.listing_id.data or "").strip() or new_listing_id()
-    validation = validate_listing(_form_fields(form, listing_id), 0, today=today_utc())
+    fields = _form_fields(form, listing_id)
+    if form.verified_today.data:
+        fields["verified_at"] = today_utc().isoformat()
+    validation = validate_listing(fields, 0, today=today_utc())
     errors = list(validation.errors)
     if session.get(Listing, listing_id) is not None:
         errors.append(FieldError(0, "id", f"'{listing_id}' is already used by another listing"))
