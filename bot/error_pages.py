@@ -1,5 +1,6 @@
 """Styled 403 and 404 pages: the survivor's layout, with the quick exit on top, for
-every page a survivor may reach; the staff layout for staff pages. JSON and TwiML
+every page a survivor may reach (texts from the catalogs, in the page's language); the
+staff layout for staff pages (English, like every staff page). JSON and TwiML
 endpoints (/chat/api, /sms, /healthz) keep their own plain answers.
 """
 
@@ -12,18 +13,6 @@ from werkzeug.exceptions import HTTPException
 _PLAIN_PREFIXES = ("/chat/api", "/sms", "/healthz", "/test-only")
 _STAFF_PREFIXES = ("/admin", "/console", "/account", "/login", "/logout")
 
-ERROR_TEXT = {
-    "en": {
-        403: ("You cannot open this page", "This page is not open to you."),
-        404: ("Page not found", "There is nothing at this address."),
-        "back": "Go to the chat",
-    },
-    "es": {
-        403: ("No puede abrir esta página", "Esta página no está abierta para usted."),
-        404: ("Página no encontrada", "No hay nada en esta dirección."),
-        "back": "Ir al chat",
-    },
-}
 STAFF_TEXT = {
     403: ("Not for this account",
           "This page is not open to your account. Partner staff reach their own "
@@ -45,7 +34,8 @@ def _render_error(error: HTTPException):
         title, message = STAFF_TEXT[code]
         return render_template("staff/error.html", code=code, title=title,
                                message=message), code
-    return _render("chat/error.html", code=code, error_text=ERROR_TEXT), code
+    # The texts are the survivor page's, from the catalogs (page: error_403_title, ...).
+    return _render("chat/error.html", code=code), code
 
 
 def init_app(app: Flask) -> None:

@@ -63,7 +63,7 @@ def test_numbers_follow_the_page_shown():
 def test_a_number_not_shown_files_nothing():
     turn = _turns("shelter", "52404", "WRONG 9")
     assert turn.report is None
-    assert "no listing 9" in turn.replies[0]
+    assert "no place 9" in turn.replies[0]
     assert turn.step == "results"
 
 

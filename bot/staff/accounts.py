@@ -8,6 +8,7 @@ caller (a view or a CLI command) commits.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -33,7 +34,10 @@ HASH_METHOD = "scrypt"
 # Deliberately loose: one @, no spaces, a dot in the domain. Mail delivery is not our check.
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=HASH_METHOD)
+# Made on first use, not at import: scrypt costs a quarter second every `harbor` command paid.
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16), method=HASH_METHOD)
 
 
 class AccountError(ValueError):
@@ -166,7 +170,7 @@ def authenticate(session: Session, email: str, password: str, *,
     """
     user = find_user(session, email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None

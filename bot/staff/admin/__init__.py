@@ -32,6 +32,7 @@ def _staff_organization():
 from bot.staff.admin import (  # noqa: E402, F401
     audit,
     beds,
+    languages,
     listings,
     organizations,
     reports,
