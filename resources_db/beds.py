@@ -18,7 +18,8 @@ BEDS_FRESH_HOURS = 24
 
 def with_fresh_beds(session: Session, results: SearchResults, now: datetime) -> SearchResults:
     """Return `results` with each hit's fresh bed report (count and minutes ago) added."""
-    ids = [hit.listing_id for hit in results.hits]
+    # Beds are a shelter's: other searches skip the lookup.
+    ids = [hit.listing_id for hit in results.hits if "shelter" in hit.categories]
     if not ids:
         return results
     oldest = now - timedelta(hours=BEDS_FRESH_HOURS)
