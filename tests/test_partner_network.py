@@ -271,9 +271,14 @@ def test_two_factor_sign_in_asks_for_the_code_after_the_password(app, client, si
     assert step.headers["Location"] == "/login/code"
     assert fresh.get("/admin").status_code == 302  # not signed in yet
     assert fresh.post("/login/code", data={"code": "123456"}).status_code == 401
-    signed = fresh.post("/login/code", data={"code": pyotp.TOTP(secret).now()})
+    code = pyotp.TOTP(secret).now()
+    signed = fresh.post("/login/code", data={"code": code})
     assert signed.headers["Location"] == "/admin"
     assert fresh.get("/admin").status_code == 200
+    # A code opens one session: seen over a shoulder, it is already spent.
+    replay = app.test_client()
+    replay.post("/login", data={"email": "north@example.org", "password": PASSWORD})
+    assert replay.post("/login/code", data={"code": code}).status_code == 401
 
 
 def test_the_code_step_needs_the_password_step_first(client):

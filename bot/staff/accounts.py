@@ -9,6 +9,7 @@ caller (a view or a CLI command) commits.
 from __future__ import annotations
 
 import functools
+import hmac
 import io
 import os
 import re
@@ -225,24 +226,29 @@ def totp_matches(secret: str, code: str) -> bool:
     return code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
 
 
-# The last accepted time step per account, so one code opens one session (this process).
-_USED_STEPS: dict[int, int] = {}
-
-
 def check_totp(session: Session, user: User, code: str) -> bool:
-    """Return True when `code` is right for the account and was not used before."""
-    if not user.totp_secret or not totp_matches(user.totp_secret, code):
+    """Return True when `code` is right for the account and no later or equal code was
+    accepted before (a code seen once, say over a shoulder, opens nothing twice)."""
+    code = "".join((code or "").split())
+    if not user.totp_secret or not code.isdigit():
         return False
-    step = int(time.time()) // 30
-    if _USED_STEPS.get(user.id) == step:
-        return False
-    _USED_STEPS[user.id] = step
-    return True
+    totp = pyotp.TOTP(user.totp_secret)
+    now = time.time()
+    for offset in (0, -1, 1):  # this step, and one either side for clock drift
+        step = int(now // totp.interval) + offset
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False
+            user.totp_last_step = step
+            session.flush()
+            return True
+    return False
 
 
 def set_totp_secret(session: Session, user: User, secret: str | None) -> None:
     """Turn two-factor sign-in on (with this secret) or off (None)."""
     user.totp_secret = secret
+    user.totp_last_step = None
     session.flush()
 
 

@@ -37,6 +37,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Base32 TOTP secret once two-factor sign-in is turned on; None while it is off.
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The 30-second step of the last code accepted: a code opens one session only.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AuditEntry(Base):

@@ -33,6 +33,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_user_account_organization_id'),
                               ['organization_id'], unique=False)
         batch_op.create_foreign_key(
@@ -100,6 +101,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_user_account_organization_id_organization'),
                                  type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_user_account_organization_id'))
+        batch_op.drop_column('totp_last_step')
         batch_op.drop_column('totp_secret')
         batch_op.drop_column('must_change_password')
         batch_op.drop_column('organization_id')
