@@ -283,17 +283,37 @@ class DemoAdmin:
     created: bool
 
 
+# A partner of the Cedar Rapids demo organization, so `make run` shows that role too.
+DEMO_PARTNER_EMAIL = "partner@harbor.example"
+DEMO_PARTNER_ORGANIZATION = "Cedar Community Partners (fictional)"
+DEMO_PARTNER_LOGIN_FILE = "demo-partner-login.txt"
+
+
 def ensure_demo_admin(session: Session, instance_path: str | os.PathLike[str]) -> DemoAdmin:
     """Make sure the demo admin exists; its password is generated once and kept in the
     instance folder (mode 600), so running this again changes nothing and prints the same login.
     """
-    password_file = Path(instance_path) / DEMO_LOGIN_FILE
+    return _ensure_demo_account(session, Path(instance_path) / DEMO_LOGIN_FILE,
+                                DEMO_ADMIN_EMAIL, "admin")
+
+
+def ensure_demo_partner(session: Session, instance_path: str | os.PathLike[str]) -> DemoAdmin:
+    """Make sure the demo partner (of the Cedar Rapids demo organization) exists, like the
+    demo admin; the organization becomes a network member."""
+    create_organization(session, DEMO_PARTNER_ORGANIZATION)
+    return _ensure_demo_account(session, Path(instance_path) / DEMO_PARTNER_LOGIN_FILE,
+                                DEMO_PARTNER_EMAIL, "partner",
+                                organization=DEMO_PARTNER_ORGANIZATION)
+
+
+def _ensure_demo_account(session: Session, password_file: Path, email: str, role: str,
+                         organization: str | None = None) -> DemoAdmin:
     stored = _read_secret(password_file)
-    existing = find_user(session, DEMO_ADMIN_EMAIL)
+    existing = find_user(session, email)
     if existing is not None:
         # Show the stored password only while it still opens the account.
         usable = stored if stored and check_password_hash(existing.password_hash, stored) else None
-        return DemoAdmin(DEMO_ADMIN_EMAIL, usable, created=False)
+        return DemoAdmin(email, usable, created=False)
     password = stored or generate_password()
     if not stored:
         password_file.parent.mkdir(parents=True, exist_ok=True)
@@ -301,8 +321,8 @@ def ensure_demo_admin(session: Session, instance_path: str | os.PathLike[str]) -
         descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(password + "\n")
-    create_user(session, DEMO_ADMIN_EMAIL, password, "admin")
-    return DemoAdmin(DEMO_ADMIN_EMAIL, password, created=True)
+    create_user(session, email, password, role, organization=organization)
+    return DemoAdmin(email, password, created=True)
 
 
 def _read_secret(path: Path) -> str | None:
