@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from bot.database import get_session
+from bot.request_guards import page_argument
 from bot.staff.admin import blueprint
 from bot.staff.admin.listings import today_utc
 from bot.staff.admin.scope import partner_organization_id, require_listing, visible_listing_ids
@@ -81,7 +82,7 @@ def audit_log():
     listing_id = request.args.get("listing", "").strip()
     actor = request.args.get("actor", "").strip()
     source = request.args.get("source", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_argument(request.args)
 
     query = select(AuditEntry)
     if listing_id:

@@ -25,6 +25,7 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from bot.database import get_session
+from bot.request_guards import page_argument
 from bot.staff.admin import blueprint
 from bot.staff.admin.listing_forms import ListingForm, fields_version
 from bot.staff.admin.scope import (
@@ -231,7 +232,7 @@ def listings():
     session = get_session()
     today = today_utc()
     filters = ListingFilters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_argument(request.args)
     query = filters.query(session, today)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
@@ -252,7 +253,7 @@ def export_listings():
     session = get_session()
     filters = ListingFilters.from_args(request.args)
     stream = io.StringIO()
-    export_listings_csv(session, stream, filters.query(session, today_utc()), neutralize=True)
+    export_listings_csv(session, stream, filters.query(session, today_utc()))
     # "Export all" asks for active and inactive alike: that file is all, not "filtered".
     if filters == ListingFilters(status="all"):
         name = "harbor-listings-all"

@@ -2,7 +2,7 @@
 listing owners, survivors' reports and beds
 
 Revision ID: 0004_partner_network
-Revises: 0003
+Revises: 0004_usage_count_unordered (main's, which landed first)
 """
 
 import uuid
@@ -13,7 +13,7 @@ import resources_db.models.base
 
 
 revision = '0004_partner_network'
-down_revision = '0003'
+down_revision = '0004_usage_count_unordered'
 branch_labels = None
 depends_on = None
 
