@@ -63,6 +63,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(insights.blueprint)
     security_headers.init_app(app)
+    from bot import error_pages
+
+    error_pages.init_app(app)
 
     from bot.cli import register_commands
 

@@ -43,6 +43,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "LANGUAGES": ("en,es", "languages Harbor answers in, e.g. en,es,vi (a catalog marked "
                   "'needs review' should be switched on only after a native speaker checked it)"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
+    "ADMIN_TWO_FACTOR_REQUIRED": (None, "network admins must turn on two-factor sign-in "
+                                  "before anything else; default: on in production only"),
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN")
@@ -127,6 +129,10 @@ def load_config(
         config["PENDING_ERASURES_DIR"] = str(Path(instance_path).resolve() / "pending-erasures")
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = default_database_url(Path(instance_path).resolve())
+    required = config.get("ADMIN_TWO_FACTOR_REQUIRED")
+    config["ADMIN_TWO_FACTOR_REQUIRED"] = (
+        production if required is None
+        else str(required).strip().lower() in ("1", "true", "yes", "on"))
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = production

@@ -633,7 +633,8 @@ def _sample_values():
             "program": "Cedar Valley Family Advocates", "names": "Maria / Alexandra",
             "who": "Maria / Alexandra, advocates with Cedar Valley Family Advocates",
             "shared": "that you need a safe place to stay, near 52404 (Cedar Rapids, IA), "
-                      "that you write in English"}
+                      "that you write in English",
+            "number": 2, "count": 3, "age": "2 h", "hours": 2}
 
 
 @pytest.mark.parametrize("language", replies.LANGUAGES)

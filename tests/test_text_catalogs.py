@@ -24,7 +24,8 @@ SAMPLE_VALUES = {"need": "a safe place to stay", "place": "52404 (Cedar Rapids, 
                  "program": "Cedar Valley Family Advocates", "names": "Maria / Alexandra",
                  "who": "Maria / Alexandra, advocates with Cedar Valley Family Advocates",
                  "shared": "that you need a safe place to stay, near 52404 (Cedar Rapids, "
-                           "IA), that you write in English"}
+                           "IA), that you write in English",
+                 "number": 2, "count": 3, "age": "2 h", "hours": 2}
 MAX_GRADE = 6
 MAX_SENTENCE_WORDS = 15
 

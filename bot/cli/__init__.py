@@ -35,11 +35,12 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "eval": ("intents", "Measure Harbor's matchers against labelled files."),
     "insights": ("insights", "Anonymous counts for community partners (/admin/insights)."),
     "intents": ("intents", "The intent engine's learned second opinion."),
+    "organizations": ("users", "The organizations of the partner network."),
     "purge": ("purge", "Delete every expired conversation state and retry-cache row."),
     "resources": ("resources", "Resource listings: CSV import and export, HSDS import."),
     "run": ("serve", "Serve Harbor with Flask's development server (gunicorn in production)."),
     "test-flows": ("flows", "Run the conversation transcripts and report each."),
-    "users": ("users", "Staff accounts (admins and advocates)."),
+    "users": ("users", "Staff accounts (network admins, partners and advocates)."),
 }
 
 

@@ -1,8 +1,9 @@
 """One turn of a stored conversation: what every surface (SMS, web chat, console) calls.
 
 `run_turn` loads the state, runs the engine, stores the new state (or erases it all on
-exit), keeps the SMS retry cache and counts the turn for the insights page (sms and
-chat only, never the console). It takes the caller's session and never commits: the
+exit), keeps the SMS retry cache, files a survivor's anonymous report of a wrong
+listing (WRONG 2) and counts the turn for the insights page (sms and chat only, never
+the console). It takes the caller's session and never commits: the
 view commits, and `commit_turn` is the helper views use so that a database that fails
 at commit still gets a safe answer out.
 
@@ -40,7 +41,9 @@ from bot.engine import (
     handoff_ended,
 )
 from bot.texts import replies
+from resources_db.beds import with_fresh_beds
 from resources_db.geography import Place
+from resources_db.listing_reports import file_report
 from resources_db.models import utcnow
 from resources_db.search import SearchResults, search
 from resources_db.usage_counts import record_usage
@@ -83,9 +86,10 @@ class DatabaseListings:
 
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
                offset: int, now: datetime) -> SearchResults:
-        """Return one page of listings from resources_db.search."""
-        return search(self.session, category, place, language=language, limit=limit,
-                      offset=offset, now=now)
+        """Return one page of listings from resources_db.search, with fresh bed reports."""
+        results = search(self.session, category, place, language=language, limit=limit,
+                         offset=offset, now=now)
+        return with_fresh_beds(self.session, results, now)
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,10 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
                 _carry_handoff(session, turn.handoff, key=key, namespace=namespace,
                                key_material=key_material, reply_from=reply_from,
                                config=config, clock=clock, ttl=ttl)
+        if turn.report is not None and namespace in SURVIVOR_NAMESPACES:
+            # Anonymous by construction: the listing and the reason, never the key.
+            file_report(session, turn.report.listing_id, turn.report.reason,
+                        clock.date())
         if namespace in COUNTED_NAMESPACES and turn.usage is not None:
             usage = turn.usage
             # The engine's clock picks the week: real turns pass none, demo seeding back-dates.

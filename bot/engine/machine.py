@@ -29,6 +29,7 @@ from bot.texts import replies
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup
 from resources_db.search import SearchResults
+from resources_db.vocabulary import REPORT_REASONS
 from text_folding import fold
 
 logger = logging.getLogger("harbor.engine")
@@ -53,6 +54,8 @@ _YES = {"yes", "y", "yeah", "yep", "yup", "ya", "yea", "si", "sip", "ok", "okay"
         "co", "vang", "da", "uh", "dung"}  # Vietnamese: có, vâng, dạ, ừ, đúng
 _NO = {"no", "n", "nope", "nah", "not", "negative", "khong", "ko"}  # không
 _NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
+# "WRONG 2", "MAL 2", "SAI 2" (on folded text): listing 2 of the last results is wrong.
+_WRONG = re.compile(r"^(?:wrong|mal|incorrecto|equivocado|sai)\s*(\d{1,2})$")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MAX_STATES_LISTED = 6
 PAGE_SIZE = 3
@@ -168,8 +171,19 @@ class UsageFacts:
 
 
 @dataclass(frozen=True)
+class ListingReportRequest:
+    """A survivor's report that a listing is wrong: which listing and what, nothing else."""
+
+    listing_id: str
+    reason: str  # one of resources_db.models.REPORT_REASONS
+
+
+@dataclass(frozen=True)
 class Turn:
-    """One turn out: the new state (None when erased), the replies, and what happened."""
+    """One turn out: the new state (None when erased), the replies, and what happened.
+
+    `report` is a report to file (the caller writes it, anonymously); None otherwise.
+    """
 
     state: dict | None
     replies: tuple[str, ...]
@@ -180,6 +194,7 @@ class Turn:
     step: str
     usage: UsageFacts | None = None
     handoff: HandoffRequest | None = None
+    report: ListingReportRequest | None = None
 
 
 def _classifier(classify: Callable | None) -> Callable:
@@ -304,6 +319,7 @@ class _Conversation:
         self.tip_used = False
         self.intent = classification.intent
         self.searched: SearchResults | None = None
+        self.report: ListingReportRequest | None = None
 
     # -- texts ---------------------------------------------------------------------
     def say(self, key: str, **values: object) -> str:
@@ -391,7 +407,9 @@ class _Conversation:
             self.tip_used = True
         text = render_results(results, header=header, tail=" ".join(tail),
                               language=self.language, channel=self.inbound.channel)
-        return replace(state, step=Step.RESULTS), [text]
+        shown = tuple(hit.listing_id for hit in results.hits)
+        return replace(state, step=Step.RESULTS, shown_ids=shown,
+                       shown_from=results.offset + 1), [text]
 
     # -- actions (named in transitions.TRANSITIONS) ----------------------------------
     def welcome(self, state: State) -> tuple[State, list[str]]:
@@ -725,6 +743,33 @@ class _Conversation:
     def unknown(self, state: State) -> tuple[State, list[str]]:
         return replace(state, step=Step.MENU), [f"{self.say('unknown')}\n{self.menu_text()}"]
 
+    # -- survivors' reports of a wrong listing (WRONG 2 / MAL 2) -----------------
+    def report_wrong(self, state: State) -> tuple[State, list[str]]:
+        """Ask what is wrong with the listing numbered `choice` in the last results."""
+        number = self.choice or 0
+        step = Step.MENU if state.step == Step.NEW else state.step
+        if not state.shown_ids:
+            return replace(state, step=step), [self.say("report_nothing_shown")]
+        index = number - state.shown_from
+        if not 0 <= index < len(state.shown_ids):
+            return replace(state, step=step), [self.say("report_no_such_number",
+                                                        number=number)]
+        state = replace(state, step=Step.REPORT_REASON,
+                        report_listing=state.shown_ids[index], report_number=number)
+        return state, [self.say("report_ask", number=number)]
+
+    def report_reason(self, state: State) -> tuple[State, list[str]]:
+        """File the report with the reason chosen by number (1 to 4)."""
+        choice = self.choice or 0
+        if not 1 <= choice <= len(REPORT_REASONS) or not state.report_listing:
+            return self.report_reason_again(state)
+        self.report = ListingReportRequest(state.report_listing, REPORT_REASONS[choice - 1])
+        text = self.say("report_filed", number=state.report_number)
+        return replace(state, step=Step.RESULTS, report_listing="", report_number=0), [text]
+
+    def report_reason_again(self, state: State) -> tuple[State, list[str]]:
+        return state, [self.say("report_reason_again")]
+
     def run(self, action: str, state: State) -> tuple[State, list[str]]:
         return getattr(self, action)(state)
 
@@ -745,6 +790,9 @@ def _event(classification, text: str, state: State, channel: str
     # In the steps after a safety reply only a real place counts ("I'm at the gas
     # station" is news, not Gas, KS), and a message with no need and no place is news.
     after_safety = bool(state.after_safety) and state.step in _AFTER_SAFETY_STEPS
+    wrong = _WRONG.match(fold(text or ""))
+    if wrong:
+        return Event.REPORT, None, int(wrong.group(1))
     number = _NUMBER.match(text or "")
     if number and intent not in NEEDS and intent not in SUPPORT:
         value = int(number.group(1))
@@ -878,9 +926,12 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
         new_state = replace(new_state, after_safety="")
 
     rendered = tuple(render_for_channel(text, language, inbound.channel) for text in texts)
+    if new_state.step != Step.REPORT_REASON:
+        new_state = replace(new_state, report_listing="", report_number=0)
     return Turn(new_state.to_dict(), rendered, classification, False, event.value,
                 transition.action, new_state.step.value,
-                _usage(conversation, new_state, language), conversation.handoff)
+                _usage(conversation, new_state, language), conversation.handoff,
+                report=conversation.report)
 
 
 def handoff_ended(state: dict | None) -> dict | None:

@@ -28,6 +28,7 @@ class Step(Enum):
     OFFER_TALK = "offer_talk"  # after self-harm: YES (or MORE) gives someone to talk to
     OFFER_PERSON = "offer_person"  # an advocate is on duty: YES connects, nothing shared before
     WITH_PERSON = "with_person"  # handed off: messages go to the advocate until it closes
+    REPORT_REASON = "report_reason"  # WRONG 2: what is wrong with listing 2?
 
 
 class Event(Enum):
@@ -50,6 +51,7 @@ class Event(Enum):
     YES = "yes"
     NO = "no"
     STATUS = "status"  # after a safety reply: no need, no place ("I got out, I'm at a store")
+    REPORT = "report"  # WRONG 2 / MAL 2: a listing shown is wrong
     UNKNOWN = "unknown"
     RELAY = "relay"  # during a hand-off: anything but exit, danger, self-harm and STOP
 
@@ -154,6 +156,13 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     # Not understood: ask again (the place, the state, or the menu).
     (Step.ASK_PLACE, Event.UNKNOWN): _t("ask_place_again", Step.ASK_PLACE),
     (ANY, Event.UNKNOWN): _t("unknown", Step.MENU),
+    # WRONG 2 (MAL 2) after results: ask what is wrong, then file an anonymous report
+    # (the conversation service writes it; the engine only names the listing).
+    (ANY, Event.REPORT): _t("report_wrong", Step.REPORT_REASON, _EVERY_STEP - {Step.NEW}),
+    (Step.REPORT_REASON, Event.CHOICE): _t("report_reason", Step.RESULTS,
+                                           Step.REPORT_REASON),
+    (Step.REPORT_REASON, Event.UNKNOWN): _t("report_reason_again", Step.REPORT_REASON),
+    (Step.REPORT_REASON, Event.MORE): _t("more", Step.RESULTS, Step.MENU),
 }
 
 

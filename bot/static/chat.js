@@ -242,6 +242,33 @@
     container.appendChild(document.createTextNode(value.slice(last)));
   }
 
+  // A place in the results starts its line with its number: "2) Name, 319-555-0100...".
+  var LISTING_LINE = /^(\d{1,2})\) /;
+
+  function appendReportLinks(item, value) {
+    // Beside each place, a way to say it is wrong: it sends WRONG 2 (MAL 2), which the
+    // conversation answers like the typed command (the report is anonymous).
+    var numbers = [];
+    value.split("\n").forEach(function (line) {
+      var match = LISTING_LINE.exec(line);
+      if (match) { numbers.push(match[1]); }
+    });
+    if (!numbers.length) { return; }
+    var links = document.createElement("p");
+    links.className = "report-links";
+    numbers.forEach(function (number) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "report-link";
+      button.textContent = text("report_wrong").replace("{number}", number);
+      button.addEventListener("click", function () {
+        sendMessage(text("report_command") + " " + number);
+      });
+      links.appendChild(button);
+    });
+    item.appendChild(links);
+  }
+
   function appendMessage(kind, value) {
     var item = document.createElement("li");
     item.className = "message message-" + kind;
@@ -254,6 +281,7 @@
     appendLinkedText(bubble, value);
     item.appendChild(sender);
     item.appendChild(bubble);
+    if (kind === "harbor") { appendReportLinks(item, value); }
     messages.appendChild(item);
     return item;
   }

@@ -1,6 +1,6 @@
 """Every Harbor table, imported here so that Alembic and tests see one metadata."""
 
-from .accounts import ROLES, AuditEntry, User
+from .accounts import ROLES, VERIFICATION_METHODS, AuditEntry, User
 from .base import Base, UTCDateTime, utcnow
 from .conversations import ConversationState, ProcessedMessage
 from .duty import AdvocateDuty
@@ -21,6 +21,7 @@ from .listings import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
+from .network import REPORT_REASONS, REPORT_STATUSES, ListingBeds, ListingReport
 from .uploads import PendingUpload
 
 __all__ = [
@@ -40,6 +41,11 @@ __all__ = [
     "ServiceAtLocation",
     "TaxonomyTerm",
     "ROLES",
+    "REPORT_REASONS",
+    "REPORT_STATUSES",
+    "VERIFICATION_METHODS",
+    "ListingBeds",
+    "ListingReport",
     "AuditEntry",
     "Base",
     "ConversationState",
