@@ -34,10 +34,14 @@ SETTINGS: dict[str, tuple[object, str]] = {
                              "erased; default: instance/pending-erasures"),
     "LOG_LEVEL": ("INFO", "Python logging level"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
+    "LOCKED_SET_PATH": (None, "the locked test set the safety gate checks recall on; "
+                        "default: tests/data/corpus/locked.tsv"),
+    "PUBLISHED_CHECK_SECONDS": (2, "how often each worker looks for a newly published "
+                                "version of the rules and reply texts"),
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN")
-_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS"}
+_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "PUBLISHED_CHECK_SECONDS"}
 
 
 class ConfigurationError(RuntimeError):

@@ -760,7 +760,23 @@ def _without_courtesy(words: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def compiled_rules(directory: Path | str = RULES_DIRECTORY) -> CompiledRules:
-    """Return the compiled rules of `directory` (compiled once, then shared)."""
+def _compiled_rules_of(directory: Path | str) -> CompiledRules:
     return CompiledRules(load_rules(directory))
+
+
+def compiled_rules(directory: Path | str | None = None) -> CompiledRules:
+    """Return the compiled rules in force, or those of `directory` (compiled once, shared).
+
+    With no directory: the rules being tried in this context (`intents.published.trying`),
+    else the published rules this process was given (`intents.published.use_published`),
+    else the files shipped in intents/rules/.
+    """
+    if directory is None:
+        from .published import rules_in_force
+
+        in_force = rules_in_force()
+        if in_force is not None:
+            return in_force
+        directory = RULES_DIRECTORY
+    return _compiled_rules_of(directory)
 

@@ -130,14 +130,22 @@ def load_rule_file(path: Path | str) -> IntentRule:
     """Read and check one rule file; raise RuleFileError naming the field at fault."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RuleFileError(path, "file", "not UTF-8 text") from None
+    return parse_rule_text(text, path)
+
+
+def parse_rule_text(text: str, path: Path | str) -> IntentRule:
+    """Check one rule file's text; `path` names it in errors (its stem is the intent id)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
         problem = getattr(error, "problem", None) or error
         raise RuleFileError(path, where, f"not valid YAML ({problem})") from None
-    except UnicodeDecodeError:
-        raise RuleFileError(path, "file", "not UTF-8 text") from None
     if not isinstance(data, dict):
         raise RuleFileError(path, "file", f"expected a mapping of fields, got {_kind(data)}")
     unknown = sorted(set(map(str, data)) - set(TOP_FIELDS))
@@ -204,6 +212,21 @@ def load_rules(directory: Path | str = RULES_DIRECTORY) -> tuple[IntentRule, ...
     """Read and check every rule file of `directory`, then check them against each other."""
     directory = Path(directory)
     rules = tuple(load_rule_file(path) for path in sorted(directory.glob("*.yaml")))
+    return check_rule_set(rules, directory)
+
+
+def rules_from_texts(texts: dict[str, str]) -> tuple[IntentRule, ...]:
+    """Read and check a whole rule set given as texts: intent id -> the YAML of its file.
+
+    The same checks as `load_rules`, for rules that live somewhere else than files (the
+    published versions in the database, an advocate's edit in the console).
+    """
+    rules = tuple(parse_rule_text(texts[name], f"{name}.yaml") for name in sorted(texts))
+    return check_rule_set(rules, Path("."))
+
+
+def check_rule_set(rules: tuple[IntentRule, ...], directory: Path) -> tuple[IntentRule, ...]:
+    """Check rules against each other: every taxonomy id present, whole messages unique."""
     present = {rule.id for rule in rules}
     for intent_id in TAXONOMY_IDS:
         if intent_id not in present:

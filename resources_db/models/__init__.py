@@ -20,6 +20,7 @@ from .listings import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
+from .published import PublishedVersion
 from .uploads import PendingUpload
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "ConversationState",
     "PendingUpload",
     "ProcessedMessage",
+    "PublishedVersion",
     "UTCDateTime",
     "UsageCount",
     "User",

@@ -2,8 +2,9 @@
 
 `classify` prints the Classification as JSON (what the conversation engine receives).
 `eval intents` prints accuracy, precision and recall per intent and the confusion pairs
-with their messages, so an advocate can see which rule file to change. Neither command
-touches the database or logs the message.
+with their messages, so an advocate can see which rule file to change. Both read the
+published version of the rules from the database (`harbor rules`), as the workers do,
+and neither logs the message.
 """
 
 from __future__ import annotations
@@ -14,6 +15,21 @@ import sys
 import click
 
 
+def _use_live_version() -> None:
+    """Classify with the published version, as the workers do (the shipped files if none)."""
+    from flask import current_app
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.publishing import live
+
+    if not current_app:
+        return  # run on its own (no app): the shipped rules
+    try:
+        live.refresh(current_app, force=True)
+    except SQLAlchemyError:
+        click.echo("warning: the database did not answer; using the shipped rules", err=True)
+
+
 @click.command("classify")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--explain", is_flag=True, help="also print which rule words matched")
@@ -22,6 +38,7 @@ def classify_command(text: tuple[str, ...], explain: bool) -> None:
     from intents import classify
     from intents.matcher import compiled_rules
 
+    _use_live_version()
     message = " ".join(text)
     result = classify(message).to_dict()
     if explain:
@@ -40,6 +57,7 @@ def eval_group() -> None:
               help="exit with status 1 when top-1 accuracy is below this share (0-1)")
 def eval_intents_command(file: str | None, min_accuracy: float | None) -> None:
     """Evaluate classify() on FILE (TSV: text, labels[, lang, zip, city, state])."""
+    _use_live_version()
     from intents.evaluation import DEV_SET, evaluate, format_report, read_evaluation_file
 
     path = file or str(DEV_SET)

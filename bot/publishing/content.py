@@ -1,0 +1,178 @@
+"""What a published version holds, its diff, and the YAML folder the CLI round-trips.
+
+A version's content is the rule files (intent id -> YAML text) and reply texts
+(language -> key -> text) that differ from what ships with the package; the shipped
+files stay underneath. `harbor rules export DIR` writes the whole set in force as YAML
+(one rule file per intent at the top of DIR, like intents/rules/, and the reply texts in
+DIR/replies/<language>.yaml); `harbor rules import DIR` reads it back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.texts import replies
+from intents.published import rule_set_over_shipped, shipped_rule_texts
+from intents.rules import TAXONOMY_IDS
+from resources_db.models import PublishedVersion
+
+REPLIES_FOLDER = "replies"
+
+
+class ContentError(ValueError):
+    """An edit that cannot be a version at all (unknown intent or text, bad placeholders)."""
+
+
+@dataclass(frozen=True)
+class Content:
+    """Rule files and reply texts changed over the shipped ones."""
+
+    rules: dict[str, str] = field(default_factory=dict)
+    replies: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, version: PublishedVersion | None) -> Content:
+        """Return the content of `version` (None: the shipped files, nothing changed)."""
+        if version is None:
+            return cls()
+        return cls(dict(version.rules or {}),
+                   {language: dict(texts) for language, texts in (version.replies or {}).items()})
+
+    def rule_set(self) -> dict[str, str]:
+        """Return every rule file's text as this content has it."""
+        return rule_set_over_shipped(self.rules)
+
+    def reply_texts(self) -> dict[str, dict[str, str]]:
+        """Return every reply template per language as this content has it."""
+        return {language: {key: self.replies.get(language, {}).get(key, text)
+                           for key, text in replies.TEXTS[language].items()}
+                for language in replies.LANGUAGES}
+
+    def with_changes(self, rules: dict[str, str] | None = None,
+                     texts: dict[str, dict[str, str]] | None = None) -> Content:
+        """Return this content with `rules` and `texts` edited on top, checked and trimmed."""
+        merged_rules = {**self.rules, **(rules or {})}
+        merged_texts = {language: dict(values) for language, values in self.replies.items()}
+        for language, values in (texts or {}).items():
+            merged_texts.setdefault(language, {}).update(values)
+        return trimmed(merged_rules, merged_texts)
+
+
+def trimmed(rules: dict[str, str], texts: dict[str, dict[str, str]]) -> Content:
+    """Return the content that keeps only what differs from the shipped files; check names."""
+    shipped = shipped_rule_texts()
+    for intent_id in rules:
+        if intent_id not in TAXONOMY_IDS:
+            raise ContentError(f"{intent_id}.yaml: no intent {intent_id!r} in the taxonomy")
+    kept_rules = {intent_id: _with_newline(text) for intent_id, text in sorted(rules.items())
+                  if _with_newline(text) != shipped.get(intent_id)}
+    kept_texts: dict[str, dict[str, str]] = {}
+    for language, values in texts.items():
+        if language not in replies.LANGUAGES:
+            raise ContentError(f"replies/{language}.yaml: Harbor does not speak {language!r}")
+        for key, text in values.items():
+            if key not in replies.TEXTS[language]:
+                raise ContentError(f"replies/{language}.yaml: {key}: no such reply text")
+            text = str(text).strip()
+            original = replies.TEXTS[language][key]
+            if not text:
+                raise ContentError(f"replies/{language}.yaml: {key}: is empty")
+            wanted, found = _placeholders(original), _placeholders(text, language, key)
+            if found != wanted:
+                shown = ", ".join("{" + name + "}" for name in sorted(wanted)) or "none"
+                raise ContentError(
+                    f"replies/{language}.yaml: {key}: keep the same blanks to fill ({shown})")
+            if text != original:
+                kept_texts.setdefault(language, {})[key] = text
+    return Content(kept_rules, kept_texts)
+
+
+def _with_newline(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _placeholders(text: str, language: str = "", key: str = "") -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise ContentError(
+            f"replies/{language}.yaml: {key}: braces must name a blank ({error})") from None
+
+
+def diff(before: Content, after: Content) -> str:
+    """Return a unified diff of every rule file and reply text that changed."""
+    chunks: list[str] = []
+    old_rules, new_rules = before.rule_set(), after.rule_set()
+    for intent_id in sorted(set(old_rules) | set(new_rules)):
+        old, new = old_rules.get(intent_id, ""), new_rules.get(intent_id, "")
+        if old != new:
+            chunks.extend(difflib.unified_diff(
+                old.splitlines(keepends=True), new.splitlines(keepends=True),
+                f"a/rules/{intent_id}.yaml", f"b/rules/{intent_id}.yaml"))
+    old_texts, new_texts = before.reply_texts(), after.reply_texts()
+    for language in replies.LANGUAGES:
+        for key in old_texts[language]:
+            old, new = old_texts[language][key], new_texts[language][key]
+            if old != new:
+                chunks.extend(difflib.unified_diff(
+                    [old + "\n"], [new + "\n"],
+                    f"a/replies/{language}/{key}", f"b/replies/{language}/{key}"))
+    return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
+
+
+def export_folder(content: Content, directory: Path) -> list[Path]:
+    """Write the whole set in force as YAML into `directory`; return the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for intent_id, text in content.rule_set().items():
+        path = directory / f"{intent_id}.yaml"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    (directory / REPLIES_FOLDER).mkdir(exist_ok=True)
+    for language, texts in content.reply_texts().items():
+        path = directory / REPLIES_FOLDER / f"{language}.yaml"
+        path.write_text(
+            f"# Harbor's reply texts in {language!r}: edit a text, keep its {{blanks}}.\n"
+            + yaml.dump(texts, Dumper=_TextsDumper, allow_unicode=True, sort_keys=False,
+                        width=88),
+            encoding="utf-8")
+        written.append(path)
+    return written
+
+
+class _TextsDumper(yaml.SafeDumper):
+    """Writes a text of several lines as a YAML block, the way a person would type it."""
+
+
+def _text_representer(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_TextsDumper.add_representer(str, _text_representer)
+
+
+def import_folder(directory: Path, over: Content) -> Content:
+    """Read a folder written by `export_folder` (or part of one) as a change over `over`."""
+    if not directory.is_dir():
+        raise ContentError(f"{directory}: not a folder")
+    rules = {path.stem: path.read_text(encoding="utf-8")
+             for path in sorted(directory.glob("*.yaml"))}
+    texts: dict[str, dict[str, str]] = {}
+    for path in sorted((directory / REPLIES_FOLDER).glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise ContentError(f"{REPLIES_FOLDER}/{path.name}: not valid YAML ({error})") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise ContentError(f"{REPLIES_FOLDER}/{path.name}: expected key: text lines")
+        texts[path.stem] = {str(key): value for key, value in data.items()}
+    if not rules and not texts:
+        raise ContentError(f"{directory}: no rule files (*.yaml) and no replies/*.yaml")
+    return over.with_changes(rules, texts)
