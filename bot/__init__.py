@@ -38,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.init_app(app)
 
     from bot import security_headers
-    from bot.channels import chat, chat_page, console, health, sms
+    from bot.channels import chat, chat_page, console, console_changes, health, sms
     from bot.staff import admin, auth
 
     app.register_blueprint(health.blueprint)
@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(chat.blueprint)
     app.register_blueprint(chat_page.blueprint)
     app.register_blueprint(console.blueprint)
+    app.register_blueprint(console_changes.blueprint)
     app.register_blueprint(admin.blueprint)
     from bot.staff import insights
 

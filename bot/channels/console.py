@@ -35,12 +35,14 @@ from bot.conversations import transcripts
 from bot.database import get_session
 from bot.staff.auth import staff_required
 from bot.texts.sms_text import segment_info
+from resources_db import published_versions
 
 blueprint = Blueprint("console", __name__)
 
 NAMESPACE = "console"
 CHANNELS = {"sms": "SMS", "chat": "Web chat"}
 MAX_MESSAGE_LENGTH = 1600
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 _MISSING = object()
 
 
@@ -178,7 +180,9 @@ def _render_page(status: int = 200, **context):
     context.setdefault("turns", [])
     context.setdefault("transcript_results", None)
     context.setdefault("channel", request.form.get("channel", "sms"))
+    context.setdefault("live_number", published_versions.live_number(get_session()))
     return render_template("console/console.html", channels=CHANNELS,
+                           languages=LANGUAGE_NAMES, section="simulator",
                            max_length=MAX_MESSAGE_LENGTH, **context), status
 
 

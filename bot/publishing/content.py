@@ -18,7 +18,7 @@ import yaml
 
 from bot.texts import replies
 from intents.published import rule_set_over_shipped, shipped_rule_texts
-from intents.rules import TAXONOMY_IDS
+from intents.rules import LANGUAGE_FIELDS, LANGUAGES, TAXONOMY_IDS
 from resources_db.models import PublishedVersion
 
 REPLIES_FOLDER = "replies"
@@ -176,3 +176,38 @@ def import_folder(directory: Path, over: Content) -> Content:
     if not rules and not texts:
         raise ContentError(f"{directory}: no rule files (*.yaml) and no replies/*.yaml")
     return over.with_changes(rules, texts)
+
+
+def rule_fields(text: str) -> dict[str, dict[str, list[str]]]:
+    """Return a rule file's phrases per language and field, for the console's form."""
+    data = yaml.safe_load(text) or {}
+    return {language: {name: [str(item) for item in ((data.get(language) or {}).get(name) or [])]
+                       for name in LANGUAGE_FIELDS}
+            for language in replies.LANGUAGES if language in LANGUAGES}
+
+
+def edited_rule_text(text: str, fields: dict[str, dict[str, list[str]]]) -> str:
+    """Return the rule file `text` with the phrases of `fields` (language -> field -> list).
+
+    The file's other fields stay as they are, and so do the comments above its first field
+    (they carry the advocates' warnings, such as quiero matar against quiere matar).
+    """
+    data = yaml.safe_load(text) or {}
+    for language, values in fields.items():
+        block = dict(data.get(language) or {})
+        for name in LANGUAGE_FIELDS:
+            phrases = [" ".join(phrase.split()) for phrase in values.get(name, [])]
+            phrases = [phrase for phrase in phrases if phrase]
+            if phrases:
+                block[name] = phrases
+            else:
+                block.pop(name, None)
+        data[language] = {name: block[name] for name in LANGUAGE_FIELDS if name in block}
+    header = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            header.append(line)
+        else:
+            break
+    body = yaml.dump(data, Dumper=_TextsDumper, allow_unicode=True, sort_keys=False, width=100)
+    return ("\n".join(header).rstrip() + "\n" if any(header) else "") + body

@@ -18,7 +18,7 @@ from bot.staff.auth import admin_required
 from resources_db.models import AuditEntry
 
 PAGE_SIZE = 50
-SOURCES = ("ui", "csv", "cli")
+SOURCES = ("ui", "csv", "cli", "console")
 
 
 @dataclass(frozen=True)

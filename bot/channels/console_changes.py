@@ -1,0 +1,198 @@
+"""The console's changes (GET/POST /console/rules, /console/texts, /console/versions).
+
+Advocates and admins edit an intent's phrases (keywords, hints, examples, negative
+phrases, per language) or the reply texts of one language, preview how the change reads
+the development set and the locked test set and how every transcript runs, and publish
+it through the safety gate (bot.publishing.gate). Every publish is a numbered version
+(author, note, diff, in the audit log); any version can be restored. The pages are plain
+forms: each post comes back as the whole page, with or without JavaScript.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from bot.database import get_session
+from bot.publishing import content as rule_content
+from bot.publishing import gate, live, versions
+from bot.publishing.content import Content, ContentError
+from bot.staff.auth import staff_required
+from bot.texts import replies
+from intents.rules import LANGUAGE_FIELDS, LANGUAGES, TAXONOMY_IDS
+from resources_db import published_versions
+
+blueprint = Blueprint("console_changes", __name__)
+
+FIELD_LABELS = {
+    "keywords": ("Keywords", "One is enough to point here. One phrase a line; "
+                             "a word ending in * matches every word it starts."),
+    "hints": ("Hints", "Make this intent likelier, never enough alone."),
+    "examples": ("Examples", "Whole messages people send."),
+    "negatives": ("Negative phrases", "Make this intent much less likely."),
+}
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+MAX_FIELD_LENGTH = 20_000
+
+
+def _lines(name: str) -> list[str]:
+    value = request.form.get(name, "")[:MAX_FIELD_LENGTH]
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+def _live() -> tuple[Content, int]:
+    session = get_session()
+    return versions.live_content(session), published_versions.live_number(session)
+
+
+def _publish(candidate: Content, note: str):
+    """Publish through the gate as the signed-in staff member; refresh this worker."""
+    session = get_session()
+    outcome = versions.publish(session, candidate, author=current_user.email,
+                               user_id=current_user.id, note=note, source="console",
+                               config=current_app.config)
+    if outcome.version is not None:
+        session.commit()
+        live.refresh(current_app, force=True)
+        flash(f"Published version {outcome.version.number}. Every worker uses it within "
+              f"{current_app.config['PUBLISHED_CHECK_SECONDS']} seconds.", "success")
+    else:
+        session.rollback()
+    return outcome
+
+
+@blueprint.get("/console/rules")
+@staff_required
+def rules_index():
+    """Send the advocate to the first intent's editor."""
+    return redirect(url_for("console_changes.edit_rules", intent="shelter"))
+
+
+@blueprint.route("/console/rules/<intent>", methods=["GET", "POST"])
+@staff_required
+def edit_rules(intent: str):
+    """Edit one intent's phrases; preview or publish the change."""
+    if intent not in TAXONOMY_IDS:
+        abort(404)
+    current, number = _live()
+    live_text = current.rule_set()[intent]
+    fields = rule_content.rule_fields(live_text)
+    report = outcome = None
+    problem = ""
+    note = ""
+    if request.method == "POST":
+        fields = {language: {name: _lines(f"{language}-{name}") for name in LANGUAGE_FIELDS}
+                  for language in LANGUAGES}
+        note = request.form.get("note", "").strip()[:500]
+        try:
+            candidate = current.with_changes(
+                rules={intent: rule_content.edited_rule_text(live_text, fields)})
+        except ContentError as error:
+            problem = str(error)
+        else:
+            if request.form.get("action") == "publish":
+                if not note:
+                    problem = "Say in a note why you change this: it stays with the version."
+                else:
+                    outcome = _publish(candidate, note)
+                    report = outcome.report
+                    if outcome.unchanged:
+                        problem = "Nothing changed: this is what is live."
+                    elif outcome.version is not None:
+                        return redirect(url_for("console_changes.edit_rules", intent=intent))
+            else:
+                report = gate.check(candidate, current, current_app.config)
+    return render_template(
+        "console/rules.html", intent=intent, intents=TAXONOMY_IDS, fields=fields,
+        field_labels=FIELD_LABELS, languages=LANGUAGE_NAMES, report=report,
+        refused=outcome is not None and outcome.version is None and not outcome.unchanged,
+        problem=problem, note=note, live_number=number, active_page="console",
+        changed_intents=sorted(current.rules),
+    ), 400 if problem else 200
+
+
+@blueprint.route("/console/texts/<language>", methods=["GET", "POST"])
+@staff_required
+def edit_texts(language: str):
+    """Edit the reply texts of one language; preview or publish the change."""
+    if language not in replies.LANGUAGES:
+        abort(404)
+    current, number = _live()
+    texts = current.reply_texts()[language]
+    report = outcome = None
+    problem = ""
+    note = ""
+    if request.method == "POST":
+        texts = {key: request.form.get(f"text-{key}", texts[key])[:2000].replace("\r\n", "\n")
+                 for key in texts}
+        note = request.form.get("note", "").strip()[:500]
+        try:
+            candidate = current.with_changes(texts={language: texts})
+        except ContentError as error:
+            problem = str(error)
+        else:
+            if request.form.get("action") == "publish":
+                if not note:
+                    problem = "Say in a note why you change this: it stays with the version."
+                else:
+                    outcome = _publish(candidate, note)
+                    report = outcome.report
+                    if outcome.unchanged:
+                        problem = "Nothing changed: this is what is live."
+                    elif outcome.version is not None:
+                        return redirect(url_for("console_changes.edit_texts",
+                                                language=language))
+            else:
+                report = gate.check(candidate, current, current_app.config)
+    return render_template(
+        "console/texts.html", language=language, languages=LANGUAGE_NAMES, texts=texts,
+        shipped=replies.TEXTS[language], changed_keys=sorted(current.replies.get(language, {})),
+        report=report,
+        refused=outcome is not None and outcome.version is None and not outcome.unchanged,
+        problem=problem, note=note, live_number=number, active_page="console",
+    ), 400 if problem else 200
+
+
+@blueprint.get("/console/versions")
+@staff_required
+def version_list():
+    """List every published version, newest first, with its diff and a restore button."""
+    session = get_session()
+    return render_template("console/versions.html",
+                           versions=published_versions.history(session),
+                           live_number=published_versions.live_number(session),
+                           active_page="console")
+
+
+@blueprint.post("/console/versions/<int:number>/restore")
+@staff_required
+def restore_version(number: int):
+    """Publish an old version's content again (through the gate) as the next version."""
+    session = get_session()
+    try:
+        outcome = versions.restore(session, number, author=current_user.email,
+                                   user_id=current_user.id,
+                                   note=request.form.get("note", "").strip()[:500],
+                                   source="console", config=current_app.config)
+    except LookupError:
+        abort(404)
+    if outcome.version is None:
+        session.rollback()
+        return render_template("console/versions.html",
+                               versions=published_versions.history(session),
+                               live_number=published_versions.live_number(session),
+                               report=outcome.report, refused_number=number,
+                               active_page="console"), 409
+    session.commit()
+    live.refresh(current_app, force=True)
+    flash(f"Version {number} restored as version {outcome.version.number}.", "success")
+    return redirect(url_for("console_changes.version_list"))
