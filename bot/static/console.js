@@ -179,7 +179,7 @@
     event.preventDefault();
     var body = new URLSearchParams(new FormData(textForm));
     body.set("action", "run");
-    showResults(fetch(textForm.action, {
+    showResults(fetch(textForm.getAttribute("action"), {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken },
       body: body
