@@ -60,6 +60,7 @@ from .normalization import (
     shorter_forms,
 )
 from .places import PlaceFinder
+from .published import rules_in_force
 from .rules import RULES_DIRECTORY, TAXONOMY_IDS, IntentRule, load_rules
 
 UNKNOWN_BELOW = 55
@@ -772,8 +773,6 @@ def compiled_rules(directory: Path | str | None = None) -> CompiledRules:
     else the files shipped in intents/rules/.
     """
     if directory is None:
-        from .published import rules_in_force
-
         in_force = rules_in_force()
         if in_force is not None:
             return in_force

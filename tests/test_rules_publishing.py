@@ -186,3 +186,28 @@ def test_every_worker_request_picks_up_a_new_version(app, client, db_session, tm
     reply = client.post("/chat/api/messages", json={"token": first["token"], "text": "thanks"})
     assert "You're welcome, friend." in " ".join(reply.get_json()["replies"])
     assert live.applied_number() == 1
+
+
+def test_two_publishes_at_once_never_overwrite_a_version(app, db_session, monkeypatch):
+    from bot.publishing import versions
+
+    first = Content().with_changes(rules={"shelter": _zebra_text()})
+    # The second publish was checked against version 0 while the first one went in.
+    monkeypatch.setattr(published_versions, "live_number", lambda session: 0)
+    assert versions.publish(db_session, first, author="a", user_id=None, note="one",
+                            source="cli", config=app.config).version.number == 1
+    db_session.commit()
+    second = Content().with_changes(texts={"en": {"greeting_again": "Hi again. Good to see you."}})
+    outcome = versions.publish(db_session, second, author="b", user_id=None, note="two",
+                               source="cli", config=app.config)
+    assert outcome.version is None
+    assert "another version was published" in outcome.report.refusal()[0]
+    assert [v.note for v in db_session.scalars(select(PublishedVersion))] == ["one"]
+
+
+def _zebra_text() -> str:
+    from intents.published import shipped_rule_texts
+
+    data = yaml.safe_load(shipped_rule_texts()["shelter"])
+    _add_shelter_keyword(data)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -69,6 +69,7 @@ class GateReport:
     """Everything the gate found: the preview, and why a publish would be refused."""
 
     rule_error: str = ""
+    conflict: str = ""  # another publish won the race: check again against it
     dev: ReadingComparison | None = None
     locked: ReadingComparison | None = None
     locked_rules_alone: ReadingComparison | None = None
@@ -85,7 +86,7 @@ class GateReport:
     @property
     def passed(self) -> bool:
         """True when the change may go live."""
-        return not (self.rule_error or self.locked_missing or self.breaks
+        return not (self.rule_error or self.conflict or self.locked_missing or self.breaks
                     or self.failed_transcripts or self.text_problems)
 
     def refusal(self) -> list[str]:
@@ -93,6 +94,8 @@ class GateReport:
         lines = []
         if self.rule_error:
             lines.append(f"the rules do not compile: {self.rule_error}")
+        if self.conflict:
+            lines.append(self.conflict)
         if self.locked_missing:
             lines.append(self.locked_missing)
         for broken in self.breaks:

@@ -1,6 +1,7 @@
 """Publish and restore: each a numbered version, through the safety gate, in the audit log.
 
-The view or command that calls these commits; a refused publish writes nothing.
+The view or command that calls these commits; a refused publish writes nothing (when
+another publish took the number first, the session is rolled back).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.publishing import gate
@@ -44,10 +46,19 @@ def publish(session: Session, candidate: Content, *, author: str, user_id: int |
     report = gate.check(candidate, live, config)
     if not report.passed:
         return PublishOutcome(None, report)
-    version = published_versions.add_version(
-        session, author=author, user_id=user_id, note=note.strip(), source=source,
-        rules=candidate.rules, replies=candidate.replies, diff=change,
-        restored_from=restored_from)
+    try:
+        version = published_versions.add_version(
+            session, author=author, user_id=user_id, note=note.strip(), source=source,
+            rules=candidate.rules, replies=candidate.replies, diff=change,
+            restored_from=restored_from)
+    except IntegrityError:
+        # Someone published the same number meanwhile: this change was checked against a
+        # version that is no longer live, so it must be checked again. (A savepoint would
+        # keep the session's other work, but pysqlite's savepoints are not reliable.)
+        session.rollback()
+        report.conflict = ("another version was published while this one was checked: "
+                           "preview again against it")
+        return PublishOutcome(None, report)
     session.add(AuditEntry(
         user_id=user_id, actor=author, listing_id=AUDIT_SUBJECT.format(number=version.number),
         action="restore" if restored_from is not None else "publish", source=source,
@@ -58,7 +69,7 @@ def publish(session: Session, candidate: Content, *, author: str, user_id: int |
                     "texts changed": sorted(f"{language}/{key}"
                                             for language, texts in candidate.replies.items()
                                             for key in texts),
-                    "diff lines": len(change.splitlines())},
+                    "diff": change},
     ))
     session.flush()
     return PublishOutcome(version, report)

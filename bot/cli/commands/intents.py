@@ -15,17 +15,22 @@ import sys
 import click
 
 
-def _use_live_version() -> None:
+def use_live_version() -> None:
     """Classify with the published version, as the workers do (the shipped files if none)."""
     from flask import current_app
+    from flask.cli import NoAppException, ScriptInfo
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.publishing import live
 
-    if not current_app:
-        return  # run on its own (no app): the shipped rules
+    app = current_app._get_current_object() if current_app else None
+    if app is None:
+        try:
+            app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        except NoAppException:
+            return  # run on its own, with no app to ask: the shipped rules
     try:
-        live.refresh(current_app, force=True)
+        live.refresh(app, force=True)
     except SQLAlchemyError:
         click.echo("warning: the database did not answer; using the shipped rules", err=True)
 
@@ -38,7 +43,7 @@ def classify_command(text: tuple[str, ...], explain: bool) -> None:
     from intents import classify
     from intents.matcher import compiled_rules
 
-    _use_live_version()
+    use_live_version()
     message = " ".join(text)
     result = classify(message).to_dict()
     if explain:
@@ -57,7 +62,7 @@ def eval_group() -> None:
               help="exit with status 1 when top-1 accuracy is below this share (0-1)")
 def eval_intents_command(file: str | None, min_accuracy: float | None) -> None:
     """Evaluate classify() on FILE (TSV: text, labels[, lang, zip, city, state])."""
-    _use_live_version()
+    use_live_version()
     from intents.evaluation import DEV_SET, evaluate, format_report, read_evaluation_file
 
     path = file or str(DEV_SET)
