@@ -92,17 +92,22 @@ def _readings(rows: Sequence[EvaluationRow], rules: CompiledRules,
 def compare_readings(name: str, rows: Sequence[EvaluationRow], live: CompiledRules,
                      candidate: CompiledRules,
                      live_readings: dict[str, Classification] | None = None,
-                     rules_alone: bool = False) -> ReadingComparison:
+                     rules_alone: bool = False,
+                     candidate_readings: dict[str, Classification] | None = None
+                     ) -> ReadingComparison:
     """Read `rows` with the live and the candidate rules and say what changed.
 
-    `live_readings` (text -> Classification) saves reading the set again with rules that
-    have not changed since the last comparison. `rules_alone` reads with the rule files
+    `live_readings` and `candidate_readings` (text -> Classification) save reading the set
+    again with rule sets read before. `rules_alone` reads with the rule files
     only, without the second opinion: what a one-word message gets, and what is left when
     the model is missing.
     """
     before = (live_readings if live_readings is not None
               else _readings(rows, live, rules_alone))
-    after = before if candidate is live else _readings(rows, candidate, rules_alone)
+    if candidate_readings is not None:
+        after = candidate_readings
+    else:
+        after = before if candidate is live else _readings(rows, candidate, rules_alone)
     gained, lost = [], []
     for row in rows:
         was, now = before[row.text].intent, after[row.text].intent

@@ -20,6 +20,7 @@ they are shown to the staff member who asked, never logged.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +52,11 @@ _BLANK_SAMPLES = {
     "phone": "1-319-555-0100", "ttl": "30", "radius": "100", "next": "NEXT",
 }
 
-_live_cache: dict[tuple, dict[str, Classification]] = {}
-_live_cache_lock = threading.Lock()
+# (rule set, file, its mtime and size, rules alone) -> text -> reading; two files, two
+# modes, and the live set with one or two edits: a dozen entries.
+_READINGS_KEPT = 12
+_readings_cache: OrderedDict[tuple, dict[str, Classification]] = OrderedDict()
+_readings_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -156,22 +160,33 @@ def _rows(path: Path) -> list[EvaluationRow]:
     return read_evaluation_file(path)
 
 
+def _readings_of(rows: list[EvaluationRow], path: Path, rules: CompiledRules, rules_key: str,
+                 rules_alone: bool) -> dict[str, Classification]:
+    """Return how `rules` read the file's rows, kept for the few rule sets seen last
+    (the live one, and the edit an advocate previews and then publishes)."""
+    stat = path.stat()
+    cache_key = (rules_key, str(path), stat.st_mtime_ns, stat.st_size, rules_alone)
+    with _readings_cache_lock:
+        known = _readings_cache.get(cache_key)
+        if known is not None:
+            _readings_cache.move_to_end(cache_key)
+            return known
+    known = live_readings_of(rows, rules, rules_alone)
+    with _readings_cache_lock:
+        _readings_cache[cache_key] = known
+        while len(_readings_cache) > _READINGS_KEPT:
+            _readings_cache.popitem(last=False)
+    return known
+
+
 def _compare(name: str, path: Path, live: CompiledRules, live_key: str,
-             candidate: CompiledRules, rules_alone: bool = False) -> ReadingComparison:
+             candidate: CompiledRules, candidate_key: str,
+             rules_alone: bool = False) -> ReadingComparison:
     rows = _rows(path)
-    cache_key = (live_key, str(path), path.stat().st_mtime_ns, path.stat().st_size,
-                 rules_alone)
-    with _live_cache_lock:
-        known = _live_cache.get(cache_key)
-    if known is None:
-        known = live_readings_of(rows, live, rules_alone)
-        with _live_cache_lock:
-            # Only the live rule set's readings are worth keeping.
-            for stale in [key for key in _live_cache if key[0] != live_key]:
-                del _live_cache[stale]
-            _live_cache[cache_key] = known
-    return compare_readings(name, rows, live, candidate, live_readings=known,
-                            rules_alone=rules_alone)
+    before = _readings_of(rows, path, live, live_key, rules_alone)
+    after = _readings_of(rows, path, candidate, candidate_key, rules_alone)
+    return compare_readings(name, rows, live, candidate, live_readings=before,
+                            candidate_readings=after)
 
 
 def run_transcripts_with(content: Content, config: Mapping,
@@ -209,23 +224,23 @@ def check(candidate: Content, live: Content, config: Mapping,
     """Run the whole gate on `candidate` against `live`; the report says pass or why not."""
     report = GateReport()
     report.text_problems = text_problems(candidate)
+    candidate_texts = candidate.rule_set()
     try:
-        candidate_rules = compile_rule_texts(candidate.rule_set())
+        candidate_rules = compile_rule_texts(candidate_texts)
     except RuleFileError as error:
         report.rule_error = str(error)
         return report
+    candidate_key = rule_set_key(candidate_texts)
     live_texts = live.rule_set()
     live_rules = compile_rule_texts(live_texts)
     live_key = rule_set_key(live_texts)
-    report.dev = _compare("development set", Path(dev_set or DEV_SET), live_rules, live_key,
-                          candidate_rules)
+    pair = (live_rules, live_key, candidate_rules, candidate_key)
+    report.dev = _compare("development set", Path(dev_set or DEV_SET), *pair)
     locked_path = Path(locked_set or config.get("LOCKED_SET_PATH") or LOCKED_SET)
     if locked_path.exists():
-        report.locked = _compare("locked test set", locked_path, live_rules, live_key,
-                                 candidate_rules)
+        report.locked = _compare("locked test set", locked_path, *pair)
         report.locked_rules_alone = _compare("locked test set, rules alone", locked_path,
-                                             live_rules, live_key, candidate_rules,
-                                             rules_alone=True)
+                                             *pair, rules_alone=True)
         report.breaks = (safety_breaks(report.locked)
                          + safety_breaks(report.locked_rules_alone, rules_alone=True))
     else:
