@@ -134,3 +134,13 @@ def test_reply_texts_publish_through_the_gate_and_sms_rules(client, sign_in, db_
     assert db_session.get(PublishedVersion, 1).replies == {"en": {"thanks": (
         "You're welcome, friend. Text any time; Harbor only answers. "
         "Send EXIT to clear this chat.")}}
+
+
+def test_publishes_are_in_the_admin_audit_log(client, sign_in, db_session):
+    sign_in("advocate", "ana@example.org")
+    client.post("/console/rules/shelter", data=_form(
+        "shelter", _add_zebra, action="publish", note="zebra means shelter"))
+    sign_in("admin")
+    page = client.get("/admin/audit?source=console").get_data(as_text=True)
+    assert "version 1" in page and "ana@example.org" in page
+    assert "zebra means shelter" in page and "zebra crossing" in page
