@@ -83,8 +83,10 @@ def test_a_publish_that_breaks_self_harm_is_refused_naming_the_messages(client, 
         "self_harm", _gut_self_harm, action="publish", note="shorter lists"))
     page = response.get_data(as_text=True)
     assert "Refused: nothing was published" in page
-    assert "self_harm recall on the locked set" in page
-    assert "I want to kill myself" in page and "quiero morirme" in page
+    broken = page.split('class="refusal"')[1].split('class="guarded-recall"')[0]
+    assert 'class="safety-break" data-intent="self_harm"' in broken
+    assert "recall on the locked set" in broken
+    assert "<q>I want to kill myself</q>" in broken and "<q>quiero morirme</q>" in broken
     assert published_versions.live_number(db_session) == 0
 
 
