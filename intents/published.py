@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from .rules import RULES_DIRECTORY, rules_from_texts
+from .rules import EXTRA_LANGUAGES_DIRECTORY, RULES_DIRECTORY, rules_from_texts
 
 if TYPE_CHECKING:
     from .matcher import CompiledRules
@@ -37,9 +37,12 @@ _published_key = ""
 
 
 def shipped_rule_texts() -> dict[str, str]:
-    """Return the shipped rule files as texts: intent id -> YAML."""
-    return {path.stem: path.read_text(encoding="utf-8")
-            for path in sorted(RULES_DIRECTORY.glob("*.yaml"))}
+    """Return the shipped rule files as texts: intent id (or "languages/<code>") -> YAML."""
+    texts = {path.stem: path.read_text(encoding="utf-8")
+             for path in sorted(RULES_DIRECTORY.glob("*.yaml"))}
+    for path in sorted((RULES_DIRECTORY / EXTRA_LANGUAGES_DIRECTORY).glob("*.yaml")):
+        texts[f"{EXTRA_LANGUAGES_DIRECTORY}/{path.stem}"] = path.read_text(encoding="utf-8")
+    return texts
 
 
 def rule_set_over_shipped(changed: Mapping[str, str]) -> dict[str, str]:

@@ -33,6 +33,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from bot.channels.console_changes import text_languages
 from bot.channels.console_why import Reading, RecordingListings, SearchWhy, explain_reading
 from bot.conversations import service as conversation_service
 from bot.conversations import store, transcripts
@@ -48,7 +49,6 @@ blueprint = Blueprint("console", __name__)
 NAMESPACE = "console"
 CHANNELS = {"sms": "SMS", "chat": "Web chat"}
 MAX_MESSAGE_LENGTH = 1600
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 # The console's clock: a time in one of the US zones, to try 2 am or a Sunday.
 CLOCK_ZONES = {"eastern": "America/New_York", "central": "America/Chicago",
                "mountain": "America/Denver", "pacific": "America/Los_Angeles"}
@@ -230,7 +230,7 @@ def _render_page(status: int = 200, **context):
     context.setdefault("transcript_names", [])
     context.setdefault("clock_zones", CLOCK_ZONES)
     return render_template("console/console.html", channels=CHANNELS,
-                           languages=LANGUAGE_NAMES, section="simulator",
+                           text_languages=text_languages(), section="simulator",
                            max_length=MAX_MESSAGE_LENGTH, **context), status
 
 

@@ -40,7 +40,15 @@ FIELD_LABELS = {
     "examples": ("Examples", "Whole messages people send."),
     "negatives": ("Negative phrases", "Make this intent much less likely."),
 }
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+# Staff pages are English: languages by their English names.
+ENGLISH_NAMES = {"en": "English", "es": "Spanish", "vi": "Vietnamese"}
+RULE_LANGUAGES = {code: ENGLISH_NAMES.get(code, code) for code in LANGUAGES}
+
+
+def text_languages() -> dict[str, str]:
+    """Return the reply catalogs' languages by name, for the console's sections."""
+    return {code: ENGLISH_NAMES.get(code, replies.CATALOGS[code].name)
+            for code in replies.LANGUAGES}
 MAX_FIELD_LENGTH = 20_000
 
 
@@ -113,7 +121,8 @@ def edit_rules(intent: str):
                 report = gate.check(candidate, current, current_app.config)
     return render_template(
         "console/rules.html", intent=intent, intents=TAXONOMY_IDS, fields=fields,
-        field_labels=FIELD_LABELS, languages=LANGUAGE_NAMES, report=report,
+        field_labels=FIELD_LABELS, languages=RULE_LANGUAGES,
+        text_languages=text_languages(), report=report,
         refused=outcome is not None and outcome.version is None and not outcome.unchanged,
         problem=problem, note=note, live_number=number, active_page="console",
         changed_intents=sorted(current.rules),
@@ -154,7 +163,7 @@ def edit_texts(language: str):
             else:
                 report = gate.check(candidate, current, current_app.config)
     return render_template(
-        "console/texts.html", language=language, languages=LANGUAGE_NAMES, texts=texts,
+        "console/texts.html", language=language, text_languages=text_languages(), texts=texts,
         shipped=replies.TEXTS[language], changed_keys=sorted(current.replies.get(language, {})),
         report=report,
         refused=outcome is not None and outcome.version is None and not outcome.unchanged,
@@ -170,7 +179,7 @@ def version_list():
     return render_template("console/versions.html",
                            versions=published_versions.history(session),
                            live_number=published_versions.live_number(session),
-                           active_page="console")
+                           text_languages=text_languages(), active_page="console")
 
 
 @blueprint.post("/console/versions/<int:number>/restore")
@@ -191,7 +200,7 @@ def restore_version(number: int):
                                versions=published_versions.history(session),
                                live_number=published_versions.live_number(session),
                                report=outcome.report, refused_number=number,
-                               active_page="console"), 409
+                               text_languages=text_languages(), active_page="console"), 409
     session.commit()
     live.refresh(current_app, force=True)
     flash(f"Version {number} restored as version {outcome.version.number}.", "success")

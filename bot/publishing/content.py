@@ -3,7 +3,8 @@
 A version's content is the rule files (intent id -> YAML text) and reply texts
 (language -> key -> text) that differ from what ships with the package; the shipped
 files stay underneath. `harbor rules export DIR` writes the whole set in force as YAML
-(one rule file per intent at the top of DIR, like intents/rules/, and the reply texts in
+(one rule file per intent at the top of DIR and each further language in
+DIR/languages/<code>.yaml, like intents/rules/, and the reply texts in
 DIR/replies/<language>.yaml); `harbor rules import DIR` reads it back.
 """
 
@@ -18,7 +19,7 @@ import yaml
 
 from bot.texts import replies
 from intents.published import rule_set_over_shipped, shipped_rule_texts
-from intents.rules import LANGUAGE_FIELDS, LANGUAGES, TAXONOMY_IDS
+from intents.rules import EXTRA_LANGUAGES_DIRECTORY, LANGUAGE_FIELDS, LANGUAGES, TAXONOMY_IDS
 from resources_db.models import PublishedVersion
 
 REPLIES_FOLDER = "replies"
@@ -67,7 +68,9 @@ def trimmed(rules: dict[str, str], texts: dict[str, dict[str, str]]) -> Content:
     """Return the content that keeps only what differs from the shipped files; check names."""
     shipped = shipped_rule_texts()
     for intent_id in rules:
-        if intent_id not in TAXONOMY_IDS:
+        if "/" in intent_id and intent_id not in shipped:
+            raise ContentError(f"{intent_id}.yaml: Harbor ships no such language file")
+        if "/" not in intent_id and intent_id not in TAXONOMY_IDS:
             raise ContentError(f"{intent_id}.yaml: no intent {intent_id!r} in the taxonomy")
     kept_rules = {intent_id: _with_newline(text) for intent_id, text in sorted(rules.items())
                   if _with_newline(text) != shipped.get(intent_id)}
@@ -131,7 +134,8 @@ def export_folder(content: Content, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for intent_id, text in content.rule_set().items():
-        path = directory / f"{intent_id}.yaml"
+        path = directory / f"{intent_id}.yaml"  # "languages/vi" lands in a folder
+        path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
     (directory / REPLIES_FOLDER).mkdir(exist_ok=True)
@@ -164,6 +168,8 @@ def import_folder(directory: Path, over: Content) -> Content:
         raise ContentError(f"{directory}: not a folder")
     rules = {path.stem: path.read_text(encoding="utf-8")
              for path in sorted(directory.glob("*.yaml"))}
+    for path in sorted((directory / EXTRA_LANGUAGES_DIRECTORY).glob("*.yaml")):
+        rules[f"{EXTRA_LANGUAGES_DIRECTORY}/{path.stem}"] = path.read_text(encoding="utf-8")
     texts: dict[str, dict[str, str]] = {}
     for path in sorted((directory / REPLIES_FOLDER).glob("*.yaml")):
         try:
@@ -183,7 +189,7 @@ def rule_fields(text: str) -> dict[str, dict[str, list[str]]]:
     data = yaml.safe_load(text) or {}
     return {language: {name: [str(item) for item in ((data.get(language) or {}).get(name) or [])]
                        for name in LANGUAGE_FIELDS}
-            for language in replies.LANGUAGES if language in LANGUAGES}
+            for language in LANGUAGES}
 
 
 def edited_rule_text(text: str, fields: dict[str, dict[str, list[str]]]) -> str:
