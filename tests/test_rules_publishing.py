@@ -103,7 +103,7 @@ def test_a_safe_import_is_published_and_classify_reflects_it(runner, db_session,
                                  "--note", "zebra", "--author", "ana@example.org"])
     assert result.exit_code == 0, result.output
     assert "published version 1" in result.output
-    assert "transcripts: 56 passed, 0 failed" in result.output or "0 failed" in result.output
+    assert ", 0 failed" in result.output.split("transcripts: ")[1]
     assert _classify(runner, "zebra crossing")["intent"] == "shelter"
 
     version = db_session.scalars(select(PublishedVersion)).one()
