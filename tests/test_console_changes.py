@@ -148,3 +148,19 @@ def test_publishes_are_in_the_admin_audit_log(client, sign_in, db_session):
     page = client.get("/admin/audit?source=console").get_data(as_text=True)
     assert "version 1" in page and "ana@example.org" in page
     assert "zebra means shelter" in page and "zebra crossing" in page
+
+
+def test_vietnamese_phrases_are_edited_in_their_own_file(client, sign_in, db_session):
+    sign_in("advocate")
+    page = client.get("/console/rules/shelter").get_data(as_text=True)
+    assert 'name="vi-keywords"' in page
+    form = _form("shelter", action="publish", note="one more Vietnamese word")
+    vietnamese = rule_content.language_file_fields(
+        shipped_rule_texts()["languages/vi"], "shelter")
+    form["vi-keywords"] = "\n".join([*vietnamese["keywords"], "nhà ngựa vằn"])
+    response = client.post("/console/rules/shelter", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    version = db_session.get(PublishedVersion, 1)
+    assert list(version.rules) == ["languages/vi"]  # the English and Spanish file untouched
+    assert "nhà ngựa vằn" in version.rules["languages/vi"]
+    assert classify("nhà ngựa vằn").intent == "shelter"

@@ -28,7 +28,7 @@ from bot.publishing import gate, live, versions
 from bot.publishing.content import Content, ContentError
 from bot.staff.auth import staff_required
 from bot.texts import replies
-from intents.rules import LANGUAGE_FIELDS, LANGUAGES, TAXONOMY_IDS
+from intents.rules import EXTRA_LANGUAGES_DIRECTORY, LANGUAGE_FIELDS, LANGUAGES, TAXONOMY_IDS
 from resources_db import published_versions
 
 blueprint = Blueprint("console_changes", __name__)
@@ -52,9 +52,12 @@ def text_languages() -> dict[str, str]:
 MAX_FIELD_LENGTH = 20_000
 
 
-def _lines(name: str) -> list[str]:
-    value = request.form.get(name, "")[:MAX_FIELD_LENGTH]
-    return [line.strip() for line in value.splitlines() if line.strip()]
+def _lines(name: str, unchanged: list[str]) -> list[str]:
+    """Return the phrases of a form field, one a line; a field not sent keeps `unchanged`."""
+    value = request.form.get(name)
+    if value is None:
+        return unchanged
+    return [line.strip() for line in value[:MAX_FIELD_LENGTH].splitlines() if line.strip()]
 
 
 def _live() -> tuple[Content, int]:
@@ -92,18 +95,33 @@ def edit_rules(intent: str):
     if intent not in TAXONOMY_IDS:
         abort(404)
     current, number = _live()
-    live_text = current.rule_set()[intent]
+    rule_set = current.rule_set()
+    live_text = rule_set[intent]
+    further = rule_content.further_languages(current)
     fields = rule_content.rule_fields(live_text)
+    for code in further:
+        fields[code] = rule_content.language_file_fields(
+            rule_set[f"{EXTRA_LANGUAGES_DIRECTORY}/{code}"], intent)
     report = outcome = None
     problem = ""
     note = ""
     if request.method == "POST":
-        fields = {language: {name: _lines(f"{language}-{name}") for name in LANGUAGE_FIELDS}
-                  for language in LANGUAGES}
+        fields = {language: {name: _lines(f"{language}-{name}", fields[language][name])
+                             for name in LANGUAGE_FIELDS}
+                  for language in (*LANGUAGES, *further)}
         note = request.form.get("note", "").strip()[:500]
+        edits = {intent: rule_content.edited_rule_text(
+            live_text, {code: fields[code] for code in LANGUAGES})}
+        if rule_content.rule_fields(edits[intent]) == rule_content.rule_fields(live_text):
+            del edits[intent]  # phrases as they were: keep the file's own text and comments
+        for code in further:
+            key = f"{EXTRA_LANGUAGES_DIRECTORY}/{code}"
+            edits[key] = rule_content.edited_language_file(rule_set[key], intent, fields[code])
+            if rule_content.language_file_fields(edits[key], intent) == \
+                    rule_content.language_file_fields(rule_set[key], intent):
+                del edits[key]  # this intent's phrases are as they were: keep the file's text
         try:
-            candidate = current.with_changes(
-                rules={intent: rule_content.edited_rule_text(live_text, fields)})
+            candidate = current.with_changes(rules=edits)
         except ContentError as error:
             problem = str(error)
         else:
@@ -121,7 +139,8 @@ def edit_rules(intent: str):
                 report = gate.check(candidate, current, current_app.config)
     return render_template(
         "console/rules.html", intent=intent, intents=TAXONOMY_IDS, fields=fields,
-        field_labels=FIELD_LABELS, languages=RULE_LANGUAGES,
+        field_labels=FIELD_LABELS,
+        languages={**RULE_LANGUAGES, **{code: ENGLISH_NAMES.get(code, code) for code in further}},
         text_languages=text_languages(), report=report,
         refused=outcome is not None and outcome.version is None and not outcome.unchanged,
         problem=problem, note=note, live_number=number, active_page="console",

@@ -209,11 +209,51 @@ def edited_rule_text(text: str, fields: dict[str, dict[str, list[str]]]) -> str:
             else:
                 block.pop(name, None)
         data[language] = {name: block[name] for name in LANGUAGE_FIELDS if name in block}
+    body = yaml.dump(data, Dumper=_TextsDumper, allow_unicode=True, sort_keys=False, width=100)
+    return _header(text) + body
+
+
+def language_file_fields(text: str, intent: str) -> dict[str, list[str]]:
+    """Return one intent's phrases from a further language's file (languages/<code>)."""
+    data = yaml.safe_load(text) or {}
+    block = (data.get("intents") or {}).get(intent) or {}
+    return {name: [str(item) for item in (block.get(name) or [])] for name in LANGUAGE_FIELDS}
+
+
+def edited_language_file(text: str, intent: str, fields: dict[str, list[str]]) -> str:
+    """Return a further language's file with one intent's phrases replaced (others kept)."""
+    data = yaml.safe_load(text) or {}
+    intents = dict(data.get("intents") or {})
+    block = dict(intents.get(intent) or {})
+    for name in LANGUAGE_FIELDS:
+        phrases = [" ".join(phrase.split()) for phrase in fields.get(name, [])]
+        phrases = [phrase for phrase in phrases if phrase]
+        if phrases:
+            block[name] = phrases
+        else:
+            block.pop(name, None)
+    if block:
+        intents[intent] = block
+    else:
+        intents.pop(intent, None)
+    data["intents"] = intents
+    return _header(text) + yaml.dump(data, Dumper=_TextsDumper, allow_unicode=True,
+                                     sort_keys=False, width=100)
+
+
+def _header(text: str) -> str:
+    """Return the comment lines above a YAML file's first field (kept through an edit)."""
     header = []
     for line in text.splitlines():
         if line.startswith("#") or not line.strip():
             header.append(line)
         else:
             break
-    body = yaml.dump(data, Dumper=_TextsDumper, allow_unicode=True, sort_keys=False, width=100)
-    return ("\n".join(header).rstrip() + "\n" if any(header) else "") + body
+    return "\n".join(header).rstrip() + "\n" if any(header) else ""
+
+
+def further_languages(content: Content) -> list[str]:
+    """Return the codes of the further languages' rule files (languages/<code>)."""
+    prefix = f"{EXTRA_LANGUAGES_DIRECTORY}/"
+    return [name.removeprefix(prefix) for name in sorted(content.rule_set())
+            if name.startswith(prefix)]
