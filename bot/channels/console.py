@@ -3,7 +3,14 @@
 Advocates and admins try a flow as a survivor would meet it, by SMS or web chat, and
 see for each turn what the engine saw and did: the intent, its score, the runners-up,
 the entities, the state before and after, the reply and, for SMS, its characters,
-segments and encoding. Console conversations live in their own namespace ("console"),
+segments and encoding, and why (bot.channels.console_why: the phrases that matched and
+their scores, the engine's event and action, why each listing was offered); an SMS reply
+also as a phone shows it (the lock-screen line, each segment). A clock runs a turn at
+another time (2 am, a Sunday). The page starts a fresh conversation unless the advocate
+continues the earlier one (?continue=1), and says which. A conversation tried here can
+be saved as a transcript (echoed back as YAML to run or download, never kept), and one
+transcript can run alone; a failure reads side by side, turn by turn.
+Console conversations live in their own namespace ("console"),
 one per staff account and channel; they are never counted in statistics, and Reset
 erases them. The page works without JavaScript (each form posts and the page comes
 back with the result); with static/console.js the forms post in place and the turns
