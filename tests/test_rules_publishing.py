@@ -211,3 +211,23 @@ def _zebra_text() -> str:
     data = yaml.safe_load(shipped_rule_texts()["shelter"])
     _add_shelter_keyword(data)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def test_a_rule_file_taken_out_of_the_folder_is_refused(runner, db_session, tmp_path):
+    folder = tmp_path / "rules"
+    runner.invoke(args=["rules", "export", str(folder)])
+    (folder / "self_harm.yaml").unlink()
+    result = runner.invoke(args=["rules", "import", str(folder), "--publish"])
+    assert result.exit_code == 1
+    assert "self_harm.yaml: missing rule file" in result.output
+    assert published_versions.live_number(db_session) == 0
+
+
+def test_a_folder_of_reply_texts_alone_changes_only_texts(app, tmp_path):
+    folder = tmp_path / "texts"
+    (folder / "replies").mkdir(parents=True)
+    (folder / "replies" / "en.yaml").write_text("greeting_again: Hi again. Good to see you.\n",
+                                               encoding="utf-8")
+    content = import_folder(folder, Content())
+    assert content.rules == {}
+    assert content.replies == {"en": {"greeting_again": "Hi again. Good to see you."}}

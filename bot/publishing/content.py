@@ -181,6 +181,13 @@ def import_folder(directory: Path, over: Content) -> Content:
         texts[path.stem] = {str(key): value for key, value in data.items()}
     if not rules and not texts:
         raise ContentError(f"{directory}: no rule files (*.yaml) and no replies/*.yaml")
+    if rules:
+        # The folder's rule files are the whole rule set (what was exported, then edited):
+        # a file taken out is a rule set without that intent, which cannot go live.
+        missing = sorted(set(shipped_rule_texts()) - set(rules))
+        if missing:
+            raise ContentError(f"{directory}: {', '.join(f'{name}.yaml' for name in missing)}"
+                               ": missing rule file (a rule set needs every intent's file)")
     return over.with_changes(rules, texts)
 
 
