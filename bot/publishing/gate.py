@@ -19,6 +19,7 @@ they are shown to the staff member who asked, never logged.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -205,6 +206,9 @@ def run_transcripts_with(content: Content, config: Mapping,
     # The transcripts' own conversation store stays in the scratch database.
     scratch_config = {key: value for key, value in dict(config).items()
                       if key != "CONVERSATION_STORE_URL"}
+    # The scratch database's migrations are not news to whoever runs the gate.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING,
+                                              logging.getLogger("alembic").level))
     with scratch_database(None, prefix="harbor_gate") as url:
         engine = make_engine(url)
         try:
