@@ -22,7 +22,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from .rules import EXTRA_LANGUAGES_DIRECTORY, RULES_DIRECTORY, rules_from_texts
+from .rules import (
+    EXTRA_LANGUAGES_DIRECTORY,
+    FAMILIES_FILE,
+    FAMILIES_KEY,
+    RULES_DIRECTORY,
+    families_of_texts,
+    rules_from_texts,
+)
 
 if TYPE_CHECKING:
     from .matcher import CompiledRules
@@ -42,6 +49,8 @@ def shipped_rule_texts() -> dict[str, str]:
              for path in sorted(RULES_DIRECTORY.glob("*.yaml"))}
     for path in sorted((RULES_DIRECTORY / EXTRA_LANGUAGES_DIRECTORY).glob("*.yaml")):
         texts[f"{EXTRA_LANGUAGES_DIRECTORY}/{path.stem}"] = path.read_text(encoding="utf-8")
+    if (RULES_DIRECTORY / FAMILIES_FILE).exists():
+        texts[FAMILIES_KEY] = (RULES_DIRECTORY / FAMILIES_FILE).read_text(encoding="utf-8")
     return texts
 
 
@@ -67,7 +76,7 @@ def compile_rule_texts(texts: Mapping[str, str]) -> CompiledRules:
         if key in _compiled:
             _compiled.move_to_end(key)
             return _compiled[key]
-    compiled = CompiledRules(rules_from_texts(dict(texts)))
+    compiled = CompiledRules(rules_from_texts(dict(texts)), families_of_texts(dict(texts)))
     with _compile_lock:
         _compiled[key] = compiled
         while len(_compiled) > _CACHE_SIZE:

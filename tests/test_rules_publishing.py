@@ -231,3 +231,15 @@ def test_a_folder_of_reply_texts_alone_changes_only_texts(app, tmp_path):
     content = import_folder(folder, Content())
     assert content.rules == {}
     assert content.replies == {"en": {"greeting_again": "Hi again. Good to see you."}}
+
+
+def test_the_shipped_files_given_as_texts_read_exactly_as_the_files():
+    from intents import classify
+    from intents.evaluation import DEV_SET, read_evaluation_file
+    from intents.published import compile_rule_texts, shipped_rule_texts, trying
+
+    rows = read_evaluation_file(DEV_SET)
+    from_files = [classify(row.text).to_dict() for row in rows]
+    with trying(compile_rule_texts(shipped_rule_texts())):
+        from_texts = [classify(row.text).to_dict() for row in rows]
+    assert from_texts == from_files

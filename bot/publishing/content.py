@@ -3,8 +3,9 @@
 A version's content is the rule files (intent id -> YAML text) and reply texts
 (language -> key -> text) that differ from what ships with the package; the shipped
 files stay underneath. `harbor rules export DIR` writes the whole set in force as YAML
-(one rule file per intent at the top of DIR and each further language in
-DIR/languages/<code>.yaml, like intents/rules/, and the reply texts in
+(one rule file per intent at the top of DIR, each further language in
+DIR/languages/<code>.yaml and the word families in DIR/families/, like intents/rules/,
+and the reply texts in
 DIR/replies/<language>.yaml); `harbor rules import DIR` reads it back.
 """
 
@@ -19,7 +20,13 @@ import yaml
 
 from bot.texts import replies
 from intents.published import rule_set_over_shipped, shipped_rule_texts
-from intents.rules import EXTRA_LANGUAGES_DIRECTORY, LANGUAGE_FIELDS, LANGUAGES, TAXONOMY_IDS
+from intents.rules import (
+    EXTRA_LANGUAGES_DIRECTORY,
+    FAMILIES_KEY,
+    LANGUAGE_FIELDS,
+    LANGUAGES,
+    TAXONOMY_IDS,
+)
 from resources_db.models import PublishedVersion
 
 REPLIES_FOLDER = "replies"
@@ -168,8 +175,9 @@ def import_folder(directory: Path, over: Content) -> Content:
         raise ContentError(f"{directory}: not a folder")
     rules = {path.stem: path.read_text(encoding="utf-8")
              for path in sorted(directory.glob("*.yaml"))}
-    for path in sorted((directory / EXTRA_LANGUAGES_DIRECTORY).glob("*.yaml")):
-        rules[f"{EXTRA_LANGUAGES_DIRECTORY}/{path.stem}"] = path.read_text(encoding="utf-8")
+    for folder in (EXTRA_LANGUAGES_DIRECTORY, FAMILIES_KEY.split("/")[0]):
+        for path in sorted((directory / folder).glob("*.yaml")):
+            rules[f"{folder}/{path.stem}"] = path.read_text(encoding="utf-8")
     texts: dict[str, dict[str, str]] = {}
     for path in sorted((directory / REPLIES_FOLDER).glob("*.yaml")):
         try:
