@@ -19,10 +19,23 @@ WCAG_21_AA = {"runOnly": {"type": "tag",
                           "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
+@pytest.fixture(scope="module")
+def signed_in(browser, live_server):
+    """The advocate's signed-in browser state, made once: staff sign-in is rate limited
+    per address (LOGIN_RATELIMIT), and these tests are about the console, not the login."""
+    context = browser.new_context(viewport=DESKTOP, service_workers="block")
+    try:
+        sign_in_to_console(context.new_page(), live_server)
+        return context.storage_state()
+    finally:
+        context.close()
+
+
 @pytest.fixture
-def console(open_page, live_server):
-    page = open_page(viewport=DESKTOP)
-    sign_in_to_console(page, live_server)
+def console(open_page, live_server, signed_in):
+    page = open_page(viewport=DESKTOP, storage_state=signed_in)
+    page.goto(live_server.url + "/console")
+    expect(page.locator("#turn-form")).to_be_visible()
     yield page
     page.goto(live_server.url + "/console")
     page.locator("#console-reset").click()
