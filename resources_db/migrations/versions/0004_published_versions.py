@@ -1,7 +1,7 @@
 """published versions of intent rules and reply texts (the console's publish and restore)
 
 Revision ID: 0004_published_versions
-Revises: 0003
+Revises: 0004_usage_count_unordered
 Create Date: 2026-12-02 15:05:00
 """
 
@@ -11,7 +11,7 @@ import resources_db.models.base
 
 
 revision = '0004_published_versions'
-down_revision = '0003'
+down_revision = '0004_usage_count_unordered'
 branch_labels = None
 depends_on = None
 
