@@ -42,13 +42,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_database(app)
 
+    from bot.publishing import live
+
+    live.init_app(app)
+
     from bot import extensions, request_guards
 
     request_guards.init_app(app)
     extensions.init_app(app)
 
     from bot import security_headers
-    from bot.channels import advocate_inbox, chat, chat_page, console, health, sms
+    from bot.channels import advocate_inbox, chat, chat_page, console, console_changes, health, sms
     from bot.staff import admin, auth
 
     app.register_blueprint(health.blueprint)
@@ -58,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(chat_page.blueprint)
     app.register_blueprint(console.blueprint)
     app.register_blueprint(advocate_inbox.blueprint)
+    app.register_blueprint(console_changes.blueprint)
     app.register_blueprint(admin.blueprint)
     from bot.staff import insights
 

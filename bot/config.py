@@ -45,10 +45,15 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
     "ADMIN_TWO_FACTOR_REQUIRED": (None, "network admins must turn on two-factor sign-in "
                                   "before anything else; default: on in production only"),
+    "LOCKED_SET_PATH": (None, "the locked test set the safety gate checks recall on; "
+                        "default: tests/data/corpus/locked.tsv"),
+    "PUBLISHED_CHECK_SECONDS": (2, "how often each worker looks for a newly published "
+                                "version of the rules and reply texts"),
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN")
-_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "HANDOFF_LONG_WAIT_MINUTES"}
+_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "HANDOFF_LONG_WAIT_MINUTES",
+                 "PUBLISHED_CHECK_SECONDS"}
 
 
 class ConfigurationError(RuntimeError):

@@ -70,6 +70,7 @@ from .normalization import (
     shorter_forms,
 )
 from .places import PlaceFinder
+from .published import rules_in_force
 from .rules import (
     FAMILIES_FILE,
     RULES_DIRECTORY,
@@ -893,7 +894,26 @@ def _without_courtesy(words: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def compiled_rules(directory: Path | str = RULES_DIRECTORY) -> CompiledRules:
-    """Return the compiled rules of `directory` (compiled once, then shared)."""
+def _compiled_rules_of(directory: Path | str) -> CompiledRules:
     return CompiledRules(load_rules(directory), load_families(Path(directory) / FAMILIES_FILE))
+
+
+def compiled_rules(directory: Path | str | None = None) -> CompiledRules:
+    """Return the compiled rules in force, or those of `directory` (compiled once, shared).
+
+    With no directory: the rules being tried in this context (`intents.published.trying`),
+    else the published rules this process was given (`intents.published.use_published`),
+    else the files shipped in intents/rules/.
+    """
+    if directory is None:
+        in_force = rules_in_force()
+        if in_force is not None:
+            return in_force
+        directory = RULES_DIRECTORY
+    return _compiled_rules_of(directory)
+
+
+# The shipped files' cache, as callers knew it when compiled_rules was the cache itself.
+compiled_rules.cache_info = _compiled_rules_of.cache_info  # type: ignore[attr-defined]
+compiled_rules.cache_clear = _compiled_rules_of.cache_clear  # type: ignore[attr-defined]
 

@@ -171,8 +171,14 @@ def load_families(path: Path | str) -> Families:
     path = Path(path)
     if not path.exists():
         return {language: {} for language in LANGUAGES}
+    return families_from_text(path.read_text(encoding="utf-8"), path)
+
+
+def families_from_text(text: str, path: Path | str) -> Families:
+    """Check the word families' file text (`path` names it in errors)."""
+    path = Path(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}  # noqa: S506
+        data = yaml.load(text, Loader=SAFE_LOADER) or {}  # noqa: S506
     except yaml.YAMLError as error:
         raise RuleFileError(path, "file", f"not valid YAML ({error})") from None
     if not isinstance(data, dict) or set(map(str, data)) - set(LANGUAGES):
@@ -213,15 +219,24 @@ def load_rule_file(path: Path | str, families: Families | None = None) -> Intent
     if families is None:
         families = load_families(path.parent / FAMILIES_FILE)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RuleFileError(path, "file", "not UTF-8 text") from None
+    return parse_rule_text(text, path, families)
+
+
+def parse_rule_text(text: str, path: Path | str, families: Families | None = None) -> IntentRule:
+    """Check one rule file's text; `path` names it in errors (its stem is the intent id)."""
+    path = Path(path)
+    families = families if families is not None else {language: {} for language in LANGUAGES}
+    try:
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506
     except yaml.YAMLError as error:
         # Where the broken construct starts ("[" never closed), else where parsing failed.
         mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
         problem = getattr(error, "problem", None) or error
         raise RuleFileError(path, where, f"not valid YAML ({problem})") from None
-    except UnicodeDecodeError:
-        raise RuleFileError(path, "file", "not UTF-8 text") from None
     if not isinstance(data, dict):
         raise RuleFileError(path, "file", f"expected a mapping of fields, got {_kind(data)}")
     unknown = sorted(set(map(str, data)) - set(TOP_FIELDS))
@@ -310,8 +325,14 @@ def _language_block(path: Path, field: str, block) -> tuple[LanguageRules, tuple
 def load_language_file(path: Path | str, rules: tuple[IntentRule, ...]) -> tuple[IntentRule, ...]:
     """Return `rules` with the language of `path` (rules/languages/<code>.yaml) added."""
     path = Path(path)
+    return load_language_text(path.read_text(encoding="utf-8"), path, rules)
+
+
+def load_language_text(text: str, path: Path, rules: tuple[IntentRule, ...]
+                       ) -> tuple[IntentRule, ...]:
+    """Return `rules` with the language of a language file's `text` added (`path` names it)."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506
     except yaml.YAMLError as error:
         raise RuleFileError(path, "file", f"not valid YAML ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("intents"), dict):
@@ -342,6 +363,42 @@ def load_rules(directory: Path | str = RULES_DIRECTORY) -> tuple[IntentRule, ...
     rules = tuple(load_rule_file(path, families) for path in sorted(directory.glob("*.yaml")))
     for language_file in sorted((directory / EXTRA_LANGUAGES_DIRECTORY).glob("*.yaml")):
         rules = load_language_file(language_file, rules)
+    return check_rule_set(rules, directory)
+
+
+def rules_from_texts(texts: dict[str, str]) -> tuple[IntentRule, ...]:
+    """Read and check a whole rule set given as texts: the same checks as `load_rules`.
+
+    Keys are the files' paths under the rules folder without ".yaml": an intent id for
+    a rule file ("shelter"), "languages/<code>" for a further language's file,
+    "families/word_families" for the word families. For rules that live elsewhere than
+    files: a published version, an advocate's edit.
+    """
+    families = families_of_texts(texts)
+    rules = tuple(parse_rule_text(texts[name], f"{name}.yaml", families)
+                  for name in sorted(texts) if "/" not in name)
+    for name in sorted(texts):
+        folder, _, code = name.partition("/")
+        if folder == EXTRA_LANGUAGES_DIRECTORY:
+            rules = load_language_text(texts[name], Path(name + ".yaml"), rules)
+        elif code and name != FAMILIES_KEY:
+            raise RuleFileError(Path(name + ".yaml"), "file", "not a rule file")
+    return check_rule_set(rules, Path("."))
+
+
+# The word families' file among rule texts (its path under the rules folder, no ".yaml").
+FAMILIES_KEY = FAMILIES_FILE.with_suffix("").as_posix()
+
+
+def families_of_texts(texts: dict[str, str]) -> Families:
+    """Return the word families of a rule set given as texts (none when it has no file)."""
+    if FAMILIES_KEY not in texts:
+        return {language: {} for language in LANGUAGES}
+    return families_from_text(texts[FAMILIES_KEY], FAMILIES_FILE)
+
+
+def check_rule_set(rules: tuple[IntentRule, ...], directory: Path) -> tuple[IntentRule, ...]:
+    """Check rules against each other: every taxonomy id present, whole messages unique."""
     present = {rule.id for rule in rules}
     for intent_id in TAXONOMY_IDS:
         if intent_id not in present:

@@ -113,10 +113,13 @@ def app_config(database_url, tmp_path) -> dict:
 @pytest.fixture
 def app(app_config):
     """A Harbor app on the session's database, emptied after each test."""
+    from bot.publishing import live
+
     application = create_app(app_config)
     yield application
     application.extensions["harbor_database"].engine.dispose()
     _empty_all_tables(app_config["DATABASE_URL"])
+    live.forget()  # a version a test published must not outlive its database rows
 
 
 @pytest.fixture

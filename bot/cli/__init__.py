@@ -38,6 +38,7 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "organizations": ("users", "The organizations of the partner network."),
     "purge": ("purge", "Delete every expired conversation state and retry-cache row."),
     "resources": ("resources", "Resource listings: CSV import and export, HSDS import."),
+    "rules": ("rules", "The intent rules and reply texts advocates publish (YAML round trip)."),
     "run": ("serve", "Serve Harbor with Flask's development server (gunicorn in production)."),
     "test-flows": ("flows", "Run the conversation transcripts and report each."),
     "users": ("users", "Staff accounts (network admins, partners and advocates)."),

@@ -67,6 +67,7 @@ class TurnResult:
     repeated: bool = False  # a retried message: the stored replies, nothing advanced
     action: str = ""
     step: str = ""
+    event: str = ""  # the engine's reading of the message in its step (transitions.Event)
     key: str = ""  # the conversation key (an HMAC): what a failed commit must still erase
     erasures_settled: tuple[str, ...] = ()  # owed erasures this turn's transaction carries
 
@@ -157,7 +158,7 @@ def forget_settled_erasures(config: Mapping, keys: tuple[str, ...]) -> None:
 def run_turn(session: Session, *, namespace: str, key_material: str, channel: str, text: str,
              config: Mapping, message_id: str | None = None, now: datetime | None = None,
              language_hint: str | None = None, classification=None,
-             reply_from: str = "") -> TurnResult:
+             reply_from: str = "", listings=None) -> TurnResult:
     """Run one turn of conversation `key_material` in `namespace`; the caller commits.
 
     `message_id` (the Twilio MessageSid) makes the turn idempotent: a retry returns
@@ -168,6 +169,8 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
 
     Survivors' channels may be handed off to an advocate on duty (bot.conversations.
     handoffs); the console simulator is not, and gets the hotline instead.
+
+    `listings` replaces the session's search (the console records what was searched).
     """
     from intents import classify
 
@@ -201,7 +204,7 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
         turn: Turn = handle(
             before,
             _inbound(text, channel, now, language_hint, classification),
-            DatabaseListings(session),
+            listings or DatabaseListings(session),
             EngineSettings.from_config(config),
             advocates=DutyRoster(session) if namespace in SURVIVOR_NAMESPACES else None,
         )
@@ -244,6 +247,7 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
         state_after=turn.state or {},
         action=turn.action,
         step=turn.step,
+        event=turn.event,
         key=key,
         erasures_settled=settled,
     )

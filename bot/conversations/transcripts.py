@@ -111,6 +111,20 @@ class TranscriptResult:
     first_difference: str  # "" when passed
     turns: tuple[TurnRecord, ...] = ()
     channel: str = ""
+    transcript: Transcript | None = None  # what was expected, for a side-by-side difference
+    failed_turn: int = 0  # the number of the turn that differed (0 when passed)
+
+    def side_by_side(self) -> list[tuple[int, TranscriptTurn, TurnRecord | None]]:
+        """Return (number, expected turn, what happened) for each turn up to the failure."""
+        if self.transcript is None:
+            return []
+        rows = []
+        for number, expected in enumerate(self.transcript.turns, start=1):
+            record = self.turns[number - 1] if number <= len(self.turns) else None
+            rows.append((number, expected, record))
+            if record is None or number == self.failed_turn:
+                break
+        return rows
 
 
 def _strings(value, where: str, path: str) -> tuple[str, ...]:
@@ -311,7 +325,27 @@ def run_transcript(transcript: Transcript, session: Session, config: Mapping,
         erase_conversation(session, namespace, key_material, config)
     return TranscriptResult(name=transcript.name, passed=not difference,
                             first_difference=difference, turns=tuple(records),
-                            channel=transcript.channel)
+                            channel=transcript.channel, transcript=transcript,
+                            failed_turn=len(records) if difference else 0)
+
+
+def transcript_yaml(name: str, channel: str, turns: list[dict], description: str = "",
+                    now: datetime | None = None) -> str:
+    """Return a transcript file for a conversation tried in the console (checked first).
+
+    Each turn is {send, intent, step, language, replies}: what the console saw, which
+    the transcript then expects.
+    """
+    data: dict = {"name": name, "description": description or "Saved from the console.",
+                  "channel": channel}
+    if now is not None:
+        data["now"] = now.isoformat()
+    data["turns"] = [{key: turn[key] for key in ("send", "intent", "step", "language",
+                                                 "replies") if turn.get(key) not in (None, "")}
+                     for turn in turns]
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    parse_transcript(yaml.safe_load(text), f"{name}.yaml")  # raises TranscriptError
+    return text
 
 
 def run_all(session: Session, config: Mapping, transcripts: list[Transcript] | None = None,

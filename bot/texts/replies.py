@@ -19,6 +19,9 @@ to pass on their own; a test checks every reply of every transcript.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,11 +106,42 @@ def language_or_default(language: str | None) -> str:
     return language if language in LANGUAGES else "en"
 
 
+# Texts advocates changed and published (bot.publishing), over TEXTS; and, inside a
+# preview or the safety gate, the texts being tried in that context only.
+_published_texts: dict[str, dict[str, str]] = {}
+_trial_texts: ContextVar[dict[str, dict[str, str]] | None] = ContextVar(
+    "replies_trial_texts", default=None)
+
+
+def use_published_texts(changed: dict[str, dict[str, str]] | None) -> None:
+    """Make `changed` (language -> key -> text, over TEXTS) the texts of this process."""
+    global _published_texts
+    _published_texts = {language: dict(texts) for language, texts in (changed or {}).items()}
+
+
+@contextmanager
+def trying_texts(changed: dict[str, dict[str, str]]) -> Iterator[None]:
+    """Say `changed` (over TEXTS) inside the block, in this context only."""
+    token = _trial_texts.set(changed)
+    try:
+        yield
+    finally:
+        _trial_texts.reset(token)
+
+
+def template(language: str | None, key: str) -> str:
+    """Return the template `key` in `language` as it is in force here (unfilled)."""
+    language = language_or_default(language)
+    trial = _trial_texts.get()
+    changed = trial if trial is not None else _published_texts
+    return changed.get(language, {}).get(key) or TEXTS[language][key]
+
+
 def say(language: str | None, key: str, **values: object) -> str:
     """Return the text `key` in `language`, with `values` filled in."""
-    template = TEXTS[language_or_default(language)][key]
+    template_text = template(language, key)
     values.setdefault("hotline", HOTLINE_PHONE)
-    return template.format(**values)
+    return template_text.format(**values)
 
 
 def need_label(language: str | None, need: str) -> str:

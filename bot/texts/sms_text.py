@@ -157,3 +157,25 @@ def as_sent(text: str) -> str:
         if segment_info(marked).segments <= 3:
             return marked
     return to_gsm7(text)
+
+
+def split_segments(text: str) -> list[str]:
+    """Return the parts a phone receives `text` in (as `segment_info` counts them)."""
+    basic, extension = _alphabet()
+    if all(ch in basic or ch in extension for ch in text):
+        costs = [2 if ch in extension else 1 for ch in text]
+        single, multi = GSM_SINGLE_SEGMENT, GSM_MULTI_SEGMENT
+    else:
+        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+        single, multi = UCS2_SINGLE_SEGMENT, UCS2_MULTI_SEGMENT
+    if sum(costs) <= single:
+        return [text] if text else []
+    parts, current, used = [], [], 0
+    for ch, cost in zip(text, costs, strict=True):
+        if used + cost > multi:
+            parts.append("".join(current))
+            current, used = [], 0
+        current.append(ch)
+        used += cost
+    parts.append("".join(current))
+    return parts

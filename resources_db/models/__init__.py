@@ -22,6 +22,7 @@ from .listings import (
     TaxonomyTerm,
 )
 from .network import REPORT_REASONS, REPORT_STATUSES, ListingBeds, ListingReport
+from .published import PublishedVersion
 from .uploads import PendingUpload
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "HandoffCount",
     "PendingUpload",
     "ProcessedMessage",
+    "PublishedVersion",
     "UTCDateTime",
     "UsageCount",
     "User",

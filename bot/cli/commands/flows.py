@@ -4,7 +4,8 @@ By default they run on a scratch database (SQLite, or a database of its own on t
 PostgreSQL server given with --database-url) loaded with the demo listings, so the
 results do not depend on what the live listings hold. `--app-database` runs them on
 the app's own database instead (under the console namespace: never counted, and each
-conversation erased when it ends).
+conversation erased when it ends). Either way they run with the published version of the
+rules and reply texts (`harbor rules`), as the workers do.
 """
 
 from __future__ import annotations
@@ -49,11 +50,13 @@ def _report(results, verbose: bool) -> int:
 def test_flows(directory: Path | None, names: tuple[str, ...], database_url: str | None,
                app_database: bool, verbose: bool) -> None:
     """Run the conversation transcripts and report each; exit 1 if any fails."""
+    from bot.cli.commands.intents import use_live_version
     from bot.conversations.transcripts import TRANSCRIPTS_DIRECTORY, load_transcripts, run_all
     from bot.database import get_database
     from resources_db.database import make_engine, make_session_factory, scratch_database
     from resources_db.demo import load_demo_listings
 
+    use_live_version()  # the published rules and texts, as the workers have them
     transcripts = load_transcripts(directory or TRANSCRIPTS_DIRECTORY)
     if names:
         transcripts = [t for t in transcripts if t.name in names]

@@ -2,8 +2,9 @@
 
 `classify` prints the Classification as JSON (what the conversation engine receives).
 `eval intents` prints accuracy, precision and recall per intent and the confusion pairs
-with their messages, so an advocate can see which rule file to change. Neither command
-touches the database or logs the message.
+with their messages, so an advocate can see which rule file to change. Both read the
+published version of the rules from the database (`harbor rules`), as the workers do,
+and neither logs the message.
 """
 
 from __future__ import annotations
@@ -14,6 +15,26 @@ import sys
 import click
 
 
+def use_live_version() -> None:
+    """Classify with the published version, as the workers do (the shipped files if none)."""
+    from flask import current_app
+    from flask.cli import NoAppException, ScriptInfo
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.publishing import live
+
+    app = current_app._get_current_object() if current_app else None
+    if app is None:
+        try:
+            app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        except NoAppException:
+            return  # run on its own, with no app to ask: the shipped rules
+    try:
+        live.refresh(app, force=True)
+    except SQLAlchemyError:
+        click.echo("warning: the database did not answer; using the shipped rules", err=True)
+
+
 @click.command("classify")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--explain", is_flag=True, help="also print which rule words matched")
@@ -22,6 +43,7 @@ def classify_command(text: tuple[str, ...], explain: bool) -> None:
     from intents import classify
     from intents.matcher import compiled_rules
 
+    use_live_version()
     message = " ".join(text)
     result = classify(message).to_dict()
     if explain:
@@ -45,6 +67,7 @@ def eval_group() -> None:
 def eval_intents_command(file: str | None, min_accuracy: float | None, folds: int,
                          rules_only: bool) -> None:
     """Evaluate classify() on FILE (TSV: text, labels[, lang, zip, city, state])."""
+    use_live_version()
     from intents.evaluation import DEV_SET, evaluate, format_report, read_evaluation_file
 
     path = file or str(DEV_SET)

@@ -30,7 +30,8 @@ from resources_db.models import AuditEntry
 PAGE_SIZE = 50
 # Every source apply_changes accepts, with its label in the filter.
 SOURCES = {"ui": "This site", "csv": "CSV upload", "hsds": "HSDS import",
-           "cli": "Command line", "demo": "Demo data"}
+           "cli": "Command line", "demo": "Demo data",
+           "console": "Console"}
 
 
 class RevertForm(FlaskForm):
