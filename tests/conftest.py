@@ -31,7 +31,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 TEST_CONFIG = {
     "TESTING": True,
-    "HARBOR_ENV": "testing",
+    "HARBOR_ENV": "test",
     "SECRET_KEY": "test-secret-key",
     "HASH_KEY": "test-hash-key",
     "TWILIO_AUTH_TOKEN": "test-twilio-token",

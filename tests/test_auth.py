@@ -106,10 +106,11 @@ def test_the_session_cookie_is_httponly_lax_and_expiring(client, db_session):
     assert "Expires=" in cookie
 
 
-def test_production_session_cookie_is_secure(database_url):
+def test_production_session_cookie_is_secure(database_url, redis_url):
     app = create_app({
         "HARBOR_ENV": "production", "SECRET_KEY": "s", "HASH_KEY": "h",
         "TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False,
+        "PUBLIC_BASE_URL": "https://harbor.example", "RATELIMIT_STORAGE_URI": redis_url,
     })
     try:
         with app.app_context():

@@ -24,7 +24,7 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/harbor_nowhere"
 @pytest.fixture
 def down_config(tmp_path) -> dict:
     return {
-        "TESTING": True, "HARBOR_ENV": "testing", "SECRET_KEY": "s", "HASH_KEY": "h",
+        "TESTING": True, "HARBOR_ENV": "test", "SECRET_KEY": "s", "HASH_KEY": "h",
         "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": UNREACHABLE, "LOG_LEVEL": "WARNING",
         "EXIT_REPLY": "OK. This chat is cleared.",
         "PENDING_ERASURES_DIR": str(tmp_path / "pending-erasures"),
