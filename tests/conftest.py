@@ -14,6 +14,7 @@ import pytest
 from ci_policy import missing
 from sqlalchemy import create_engine, delete
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 
 from bot import create_app
 from resources_db.database import (
@@ -155,9 +156,7 @@ def signed_sms(client, app_config):
     message_ids = itertools.count(1)
 
     def send(body, sender="+15551230001", address="127.0.0.1", **fields):
-        params = {"From": sender, "To": "+15550100000", "Body": body,
-                  "MessageSid": f"SMsigned{next(message_ids):026d}",
-                  "AccountSid": "ACtest", "NumMedia": "0", **fields}
+        params = inbound_fields(sender, body, f"signed-{next(message_ids)}", **fields)
         signature = RequestValidator(app_config["TWILIO_AUTH_TOKEN"]).compute_signature(
             "http://localhost/sms", params)
         return client.post("/sms", data=params, headers={"X-Twilio-Signature": signature},

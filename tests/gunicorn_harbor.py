@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 
 from bot.benchmarks.gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
 
@@ -116,8 +117,7 @@ class HarborClient:
 
     def sms(self, sender: str, body: str, message_sid: str) -> SmsAnswer:
         """Deliver one inbound SMS as Twilio does (form-encoded, signed)."""
-        params = {"From": sender, "To": HARBOR_NUMBER, "Body": body,
-                  "MessageSid": message_sid, "AccountSid": "ACgunicorntest", "NumMedia": "0"}
+        params = inbound_fields(sender, body, message_sid, To=HARBOR_NUMBER)
         signature = self._validator.compute_signature(self.base_url + "/sms", params)
         status, content_type, text, seconds = self._request(
             "POST", "/sms", urllib.parse.urlencode(params).encode(),

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy.exc import OperationalError
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 
 from bot import create_app
 from bot.conversations import store as conversation_store
@@ -39,7 +40,7 @@ def down_client(down_config):
 
 
 def sms_messages(client, body):
-    params = {"From": "+15551239999", "Body": body, "MessageSid": "SMdown", "To": "+1555"}
+    params = inbound_fields("+15551239999", body, "down")
     signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms", params)
     response = client.post("/sms", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200

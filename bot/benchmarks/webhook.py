@@ -65,8 +65,8 @@ def _signed_requests(base_url: str, people: int) -> list[list[_Request]]:
                 "From": f"+1555{person:07d}",
                 "To": "+15550100000",
                 "Body": text,
-                "MessageSid": f"SMbench{person:08d}{turn:04d}",
-                "AccountSid": "ACbench",
+                "MessageSid": f"SM{person:024x}{turn:08x}",
+                "AccountSid": "AC" + "be7c" * 8,
                 "NumMedia": "0",
             }
             signature = validator.compute_signature(url, params)
