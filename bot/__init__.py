@@ -29,7 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_database(app)
 
-    from bot import extensions
+    from bot import extensions, request_bodies
+
+    request_bodies.init_app(app)  # before CSRF protection reads any form
 
     extensions.init_app(app)
 

@@ -39,9 +39,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "LOG_LEVEL": ("INFO", "Python logging level"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
     "DATABASE_STATEMENT_TIMEOUT_MS": (2000, "longest one SQL statement may run (PostgreSQL "
-                                      "statement_timeout; SQLite's busy timeout)"),
-    "DATABASE_LOCK_TIMEOUT_MS": (1000, "longest a statement waits for a lock (PostgreSQL "
-                                 "lock_timeout)"),
+                                      "statement_timeout)"),
+    "DATABASE_LOCK_TIMEOUT_MS": (1000, "longest a statement waits for a lock or a pooled "
+                                 "connection (PostgreSQL lock_timeout, SQLite busy_timeout)"),
     "REQUEST_BODY_SECONDS": (10, "longest a client may take to send a request body"),
 }
 

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ci_policy import missing
+from ci_policy import missing, redis_url_for_tests
 from sqlalchemy import create_engine, delete
 from twilio.request_validator import RequestValidator
 from twilio_fields import inbound_fields
@@ -27,7 +27,6 @@ from resources_db.database import (
 from resources_db.models import Base
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"  # a database number of its own
 CHROMIUM = "/usr/bin/chromium"
 
 TEST_CONFIG = {
@@ -85,7 +84,7 @@ def redis_url() -> str:
     """The Redis server's URL (HARBOR_TEST_REDIS_URL, else 127.0.0.1:6379, database 13)."""
     import redis
 
-    url = os.environ.get("HARBOR_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    url = redis_url_for_tests()
     connection = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     try:
         connection.ping()

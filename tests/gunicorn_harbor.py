@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ci_policy import redis_url_for_tests
 from twilio.request_validator import RequestValidator
 from twilio_fields import inbound_fields
 
@@ -49,14 +50,20 @@ def harbor_environment(database_url: str, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def serve_harbor(database_url: str, *, workers: int, threads: int, log_level: str = "warning"):
-    """Run `bot:create_app()` under gunicorn on `database_url`; yield the GunicornServer."""
+def serve_harbor(database_url: str, *, workers: int, log_level: str = "warning",
+                 redis_url: str | None = None, environment: dict[str, str] | None = None):
+    """Run `bot:create_app()` under gunicorn as the Procfile does; yield the GunicornServer.
+
+    `redis_url` is the shared rate-limit store production requires (default: the tests'
+    HARBOR_TEST_REDIS_URL); `environment` adds or overrides variables.
+    """
     port = free_port()
-    settings = gunicorn_settings(workers, threads)
+    settings = gunicorn_settings(workers)
     with tempfile.TemporaryDirectory(prefix="harbor-erasures-") as erasures:
         # The workers share one folder of owed erasures, as on a real machine.
         environment = {**harbor_environment(database_url, port),
-                       "PENDING_ERASURES_DIR": erasures}
+                       "RATELIMIT_STORAGE_URI": redis_url or redis_url_for_tests(),
+                       "PENDING_ERASURES_DIR": erasures, **(environment or {})}
         with serve_with_gunicorn("bot:create_app()", environment, settings=settings,
                                  port=port, log_level=log_level) as server:
             yield server

@@ -262,7 +262,7 @@ def test_interleaved_conversations_keep_their_own_replies_state_and_erasure(data
     # One connection per client thread for the erasure checks, so none waits on the pool.
     engine = make_engine(database_url, pool_size=CLIENT_THREADS, max_overflow=0)
     try:
-        with serve_harbor(database_url, workers=4, threads=4) as server:
+        with serve_harbor(database_url, workers=4) as server:
             threads = [
                 threading.Thread(target=drive, args=(
                     server.port, engine, conversations[slot::CLIENT_THREADS], ledger, slot))

@@ -131,9 +131,9 @@ def _drive(port: int, conversations: list[list[_Request]], connections: int,
 
 
 def run_webhook_benchmark(database_url: str | None, connections: int, seconds: int,
-                          config=None, workers: int = 2, threads: int = 4) -> dict:
+                          config=None, workers: int = 2) -> dict:
     """Measure Harbor's webhook and the bare app under the same gunicorn settings."""
-    settings = gunicorn_settings(workers, threads)
+    settings = gunicorn_settings(workers)
     with scratch_demo_database(database_url, prefix="harbor_bench") as url:
         harbor_port, bare_port = free_port(), free_port()
         env = {

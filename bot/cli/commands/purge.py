@@ -2,7 +2,9 @@
 
 Expired rows are never used and are also deleted lazily as they are found; this
 command (run it from cron or a scheduler, e.g. every 10 minutes) makes sure nothing
-outlives SESSION_TTL_MINUTES by much even when nobody writes again.
+outlives SESSION_TTL_MINUTES by much even when nobody writes again. It also carries
+out the erasures owed since an outage or a locked table (bot.conversations.pending_erasures),
+so an EXIT answered then is done even if nobody writes afterwards.
 """
 
 from __future__ import annotations
@@ -14,16 +16,23 @@ from flask.cli import with_appcontext
 @click.command("purge")
 @with_appcontext
 def purge_command() -> None:
-    """Delete every expired conversation state and retry-cache row now."""
+    """Delete every expired conversation state and retry-cache row, and every owed erasure."""
+    from flask import current_app
+
+    from bot.conversations.service import forget_settled_erasures, settle_owed_erasures
     from bot.conversations.store import purge_expired
     from bot.database import get_database
     from resources_db.models import utcnow
 
+    config = current_app.config
     with get_database().sessions() as session:
+        settled = settle_owed_erasures(session, config)
         counts = purge_expired(session, utcnow())
         session.commit()
+    forget_settled_erasures(config, settled)
     click.echo(f"purged {counts['conversation_state']} conversation states and "
-               f"{counts['processed_message']} retry-cache rows")
+               f"{counts['processed_message']} retry-cache rows; carried out "
+               f"{len(settled)} owed erasures")
 
 
 COMMANDS = [purge_command]
