@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -124,7 +124,16 @@ def set_password(session: Session, user: User, password: str) -> None:
     if problem:
         raise AccountError(problem)
     user.password_hash = hash_password(password)
+    end_sessions(session, user)
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session the account has open, copies of its cookie included."""
+    # In SQL, so two logouts at once both count; refreshed, so the new id is the real one.
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_version=User.session_version + 1))
     session.flush()
+    session.refresh(user)
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
