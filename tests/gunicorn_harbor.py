@@ -51,11 +51,14 @@ def harbor_environment(database_url: str, port: int) -> dict[str, str]:
 
 @contextmanager
 def serve_harbor(database_url: str, *, workers: int, log_level: str = "warning",
-                 redis_url: str | None = None, environment: dict[str, str] | None = None):
+                 redis_url: str | None = None, environment: dict[str, str] | None = None,
+                 startup_seconds: float = 180.0):
     """Run `bot:create_app()` under gunicorn as the Procfile does; yield the GunicornServer.
 
     `redis_url` is the shared rate-limit store production requires (default: the tests'
-    HARBOR_TEST_REDIS_URL); `environment` adds or overrides variables.
+    HARBOR_TEST_REDIS_URL); `environment` adds or overrides variables. Every worker
+    warms its matcher up before answering: on a busy shared machine 4 workers take
+    more than a minute, so the start-up wait is generous (a healthy start is seconds).
     """
     port = free_port()
     settings = gunicorn_settings(workers)
@@ -65,7 +68,8 @@ def serve_harbor(database_url: str, *, workers: int, log_level: str = "warning",
                        "RATELIMIT_STORAGE_URI": redis_url or redis_url_for_tests(),
                        "PENDING_ERASURES_DIR": erasures, **(environment or {})}
         with serve_with_gunicorn("bot:create_app()", environment, settings=settings,
-                                 port=port, log_level=log_level) as server:
+                                 port=port, log_level=log_level,
+                                 startup_seconds=startup_seconds) as server:
             yield server
 
 
