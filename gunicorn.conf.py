@@ -32,3 +32,7 @@ keepalive = 5
 accesslog = "-"
 # Method, path (no query string: it may carry a token), status, seconds. Never a body.
 access_log_format = "%(m)s %(U)s %(s)s %(L)ss"
+# gunicorn 25.1+ opens a management socket in $HOME (worker count, reload, shutdown):
+# nothing here uses it, and one path shared by every gunicorn on the machine is no place
+# for a control interface. (Older gunicorn ignores the unknown name.)
+control_socket_disable = True
