@@ -122,9 +122,13 @@ class BufferedBodies:
         if declared.isdigit() and int(declared) > limit.max_bytes:
             # Refused unread, by the app's own 413 (Content-Length says enough).
             return self.app(_sized(environ, b"", declared), start_response)
+        # Never past Content-Length (PEP 3333): a raw socket stream (Flask's development
+        # server) would wait for bytes that never come. Without one (chunked), to the end
+        # of the body, or one byte past the limit.
+        wanted = int(declared) if declared.isdigit() else limit.max_bytes + 1
         try:
             with _deadline(limit.seconds):
-                body = _read_at_most(environ["wsgi.input"], limit.max_bytes + 1)
+                body = _read_at_most(environ["wsgi.input"], wanted)
         except BodyTooSlow:
             logger.warning("request body too slow: closed after %.0f s", limit.seconds)
             return _plain(start_response, "408 Request Timeout",

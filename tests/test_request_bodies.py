@@ -6,7 +6,12 @@ time limit needs gevent's sockets and is tried against gunicorn in test_slow_cli
 
 from __future__ import annotations
 
+import http.client
+import json
+import threading
+
 import pytest
+from werkzeug.serving import make_server
 
 from bot.request_bodies import (
     MAX_CONTENT_LENGTH,
@@ -51,3 +56,22 @@ def test_a_body_within_the_limit_reaches_the_view_whole(client):
     response = client.post("/chat/api/messages", json={"token": None, "text": "hi " * 400})
     assert response.status_code == 200
     assert response.get_json()["replies"]
+
+
+def test_the_development_server_gets_its_answer_without_waiting(app):
+    # Its input is the raw socket: reading one byte past Content-Length would wait forever.
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+    try:
+        connection.request("POST", "/chat/api/messages", json.dumps({"token": None,
+                                                                      "text": "hi"}),
+                           {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read())["replies"]
+    finally:
+        connection.close()
+        server.shutdown()
+        thread.join(timeout=5)
