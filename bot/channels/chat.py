@@ -97,8 +97,9 @@ def messages():
         return _error(f"text is longer than {MAX_TEXT_CHARACTERS} characters", 413)
     # A lone surrogate ("\ud800" in JSON) is no character at all: "?", as SMS would show it.
     text = text.encode("utf-8", "replace").decode("utf-8")
-    hint = body.get("language") if body.get("language") in replies.LANGUAGES else None
     config = current_app.config
+    switched_on = replies.enabled_languages(config.get("LANGUAGES"))
+    hint = body.get("language") if body.get("language") in switched_on else None
     token = None
     key = None
     claimed = body.get("token")
@@ -108,7 +109,7 @@ def messages():
     try:
         key = store.conversation_key(config["HASH_KEY"], "chat", claimed) if claimed else None
         classification = classify(text)  # once: the limits and the turn share it
-        if over_message_limits(classification.intent, key):
+        if over_message_limits(classification.intent, key, safety=classification.safety):
             return _too_many(classification.language, claimed, hint)
     except Exception as error:  # noqa: BLE001 - a limit check never costs the answer
         logger.error("chat rate limit check failed: %s", type(error).__name__)
