@@ -1,7 +1,7 @@
 """staff session version: logout and password change end every copy of a session
 
 Revision ID: 0004_staff_session_version
-Revises: 0003
+Revises: 0004_usage_count_unordered
 Create Date: 2026-12-02 15:20:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_staff_session_version'
-down_revision = '0003'
+down_revision = '0004_usage_count_unordered'
 branch_labels = None
 depends_on = None
 
