@@ -40,6 +40,8 @@ def harbor_environment(database_url: str, port: int) -> dict[str, str]:
         "HASH_KEY": HASH_KEY,
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # Production refuses the per-worker memory:// store: the tests' Redis.
+        "RATELIMIT_STORAGE_URI": redis_url_for_tests(),
         "EXIT_REPLY": EXIT_REPLY,
         # These tests are one client address sending hundreds of messages a minute on
         # purpose: the abuse limits would refuse them, and they are not what is tested.
