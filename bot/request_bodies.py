@@ -135,7 +135,10 @@ class BufferedBodies:
                           "The request body took too long to arrive.")
         except Exception as error:  # noqa: BLE001 - OSError, gunicorn's NoMoreData, a bad chunk
             # The client went away mid-body or sent a broken chunk: a warning, no traceback.
-            logger.warning("request body not received: %s", type(error).__name__)
+            # The path is Harbor's own route or a 404 (no query string, where a token may be).
+            logger.warning("request body ended early on %s: %s",
+                           environ.get("PATH_INFO", "")[:200].encode("unicode_escape").decode(),
+                           type(error).__name__)
             return _plain(start_response, "400 Bad Request", "The request body was cut off.")
         return self.app(_sized(environ, body, str(len(body))), start_response)
 
