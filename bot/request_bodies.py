@@ -153,5 +153,6 @@ def init_app(app: Flask) -> None:
     """Wrap `app` so bodies are buffered within limits; call before the extensions."""
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit at all
         app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
-    app.before_request(_allow_the_upload_size)
+    # First in line: every other before-request function may read the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _allow_the_upload_size)
     app.wsgi_app = BufferedBodies(app.wsgi_app, float(app.config["REQUEST_BODY_SECONDS"]))
