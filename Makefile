@@ -21,9 +21,10 @@ run: $(STAMP)
 	$(BIN)/harbor demo load
 	$(BIN)/harbor run --host 127.0.0.1 --port 5000
 
+# Tests marked slow (the attacks and end-to-end runs under gunicorn) run in .ci/run.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

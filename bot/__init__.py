@@ -46,9 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     live.init_app(app)
 
-    from bot import extensions, request_guards
+    from bot import extensions, request_bodies, request_guards
 
     request_guards.init_app(app)
+    request_bodies.init_app(app)  # first of all: before the guards or CSRF read a form
     extensions.init_app(app)
 
     from bot import security_headers

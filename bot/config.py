@@ -3,7 +3,9 @@
 Settings are read from the environment once, in `load_config`; `create_app(config)`
 overrides them with the dict it is given, so tests never touch os.environ.
 Development defaults are safe to run on a laptop. In production (HARBOR_ENV=production)
-the secrets must be set explicitly: a missing one stops start-up with its name.
+the secrets, the public URL and a shared rate-limit store must be set explicitly: a
+missing one stops start-up with its name. HARBOR_ENV itself must be one of ENVIRONMENTS:
+a misspelt "prod" must not quietly run with development defaults.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import json
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Name -> (default, description). The README's configuration table mirrors this.
 SETTINGS: dict[str, tuple[object, str]] = {
-    "HARBOR_ENV": ("development", "development or production"),
+    "HARBOR_ENV": ("development", "development, test or production"),
     "DATABASE_URL": (None, "SQLAlchemy URL; default: SQLite file instance/harbor.sqlite3"),
     "SECRET_KEY": (None, "signs sessions and CSRF tokens (random per process in development)"),
     "HASH_KEY": (None, "HMAC key for conversation keys (random per process in development)"),
     "TWILIO_AUTH_TOKEN": ("", "verifies X-Twilio-Signature on POST /sms"),
     "PUBLIC_BASE_URL": ("", "public https origin Twilio calls, used for signature checks"),
+    "TWILIO_ACCOUNT_SID": ("", "the Twilio account (AC...): /sms refuses others, REST uses it"),
     "SESSION_TTL_MINUTES": (30, "idle minutes after which conversation state expires"),
     "EXIT_REPLY": ("OK. This chat is cleared.", "the neutral reply to EXIT"),
     "EXIT_REPLY_ES": ("Listo. Se ha borrado este chat.",
@@ -32,7 +36,6 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "LOGIN_RATELIMIT": ("10 per minute", "login attempts per client address"),
     "PENDING_ERASURES_DIR": (None, "where EXITs answered during a database outage wait to be "
                              "erased; default: instance/pending-erasures"),
-    "TWILIO_ACCOUNT_SID": ("", "Twilio account for REST calls (advocates' SMS replies)"),
     "TWILIO_API_URL": ("", "a base URL every Twilio REST call uses instead of Twilio's own"),
     "TWILIO_FROM_NUMBER": ("", "number advocates' SMS replies come from, when the one the "
                            "person wrote to is not known"),
@@ -49,11 +52,22 @@ SETTINGS: dict[str, tuple[object, str]] = {
                         "default: tests/data/corpus/locked.tsv"),
     "PUBLISHED_CHECK_SECONDS": (2, "how often each worker looks for a newly published "
                                 "version of the rules and reply texts"),
+    "DATABASE_STATEMENT_TIMEOUT_MS": (2000, "longest one SQL statement may run (PostgreSQL "
+                                      "statement_timeout)"),
+    "DATABASE_LOCK_TIMEOUT_MS": (1000, "longest a statement waits for a lock or a pooled "
+                                 "connection (PostgreSQL lock_timeout, SQLite busy_timeout)"),
+    "REQUEST_BODY_SECONDS": (10, "longest a client may take to send a request body"),
 }
 
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN")
+ENVIRONMENTS = ("development", "test", "production")
+# PUBLIC_BASE_URL: without it the signature is checked against the Host header the
+# client chose, so a request signed for another host's URL would pass.
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")
+# memory:// counts per worker process: with 4 workers a limit of 10 lets 40 through.
+PER_PROCESS_LIMIT_STORES = ("memory://",)
 _INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "HANDOFF_LONG_WAIT_MINUTES",
-                 "PUBLISHED_CHECK_SECONDS"}
+                 "PUBLISHED_CHECK_SECONDS", "DATABASE_STATEMENT_TIMEOUT_MS",
+                 "DATABASE_LOCK_TIMEOUT_MS", "REQUEST_BODY_SECONDS"}
 
 
 class ConfigurationError(RuntimeError):
@@ -81,6 +95,14 @@ def _development_secrets(instance_path: Path) -> dict[str, str]:
     except OSError:
         pass  # a read-only checkout still runs, with keys that last one process
     return values
+
+
+def _check_public_base_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ConfigurationError(
+            f"PUBLIC_BASE_URL must be the origin Twilio calls, like https://harbor.example.org:"
+            f" {url!r}")
 
 
 def owner_only_instance_folder(instance_path: str | os.PathLike[str]) -> None:
@@ -116,13 +138,21 @@ def load_config(
     for name, value in overrides.items():
         config.setdefault(name, value)
 
+    if config["HARBOR_ENV"] not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"HARBOR_ENV must be one of {', '.join(ENVIRONMENTS)}, not {config['HARBOR_ENV']!r}")
     production = config["HARBOR_ENV"] == "production"
     if production:
         missing = [name for name in REQUIRED_IN_PRODUCTION if not config.get(name)]
+        storage = str(config.get("RATELIMIT_STORAGE_URI") or "")
+        if not storage or storage.startswith(PER_PROCESS_LIMIT_STORES):
+            missing.append("RATELIMIT_STORAGE_URI (a shared store such as redis://...; "
+                           "memory:// counts per worker)")
         if missing:
             raise ConfigurationError(
                 "HARBOR_ENV=production needs these settings: " + ", ".join(missing)
             )
+        _check_public_base_url(config["PUBLIC_BASE_URL"])
     # Development only: keys generated once and kept in the instance folder, so that
     # restarts and several workers agree on conversation keys without a secret in git.
     missing_keys = [name for name in ("SECRET_KEY", "HASH_KEY") if not config.get(name)]

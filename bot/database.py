@@ -30,7 +30,11 @@ class Database:
 
 def init_database(app: Flask) -> Database:
     """Create the app's engine and register the per-request session teardown."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    # Bounded: a locked table or a slow database costs a turn at most these, then the
+    # turn answers in degraded mode (bot.conversations.service), well inside Twilio's 15 s.
+    engine = make_engine(app.config["DATABASE_URL"],
+                         statement_timeout_ms=app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
+                         lock_timeout_ms=app.config["DATABASE_LOCK_TIMEOUT_MS"])
     database = Database(engine=engine, sessions=make_session_factory(engine))
     app.extensions["harbor_database"] = database
     app.teardown_appcontext(_close_session)

@@ -36,10 +36,19 @@ from bot.config import ConfigurationError
 csrf = CSRFProtect()
 # Staff sign-in; bot.staff.auth sets the user loader and the login view.
 login_manager = LoginManager()
+
+
+def hashed_client_address() -> str:
+    """Return the client's address as the limit store keeps it: an HMAC, never the address."""
+    return "address:" + _hmac("client-address:" + (get_remote_address() or ""))
+
+
 # One Limiter for the app: flask-limiter reads its storage from the RATELIMIT_STORAGE_URI
 # config key (Harbor's setting of the same name), and each area adds its own limits
-# with @limiter.limit(...). Behind a proxy, ProxyFix makes remote_addr real.
-limiter = Limiter(key_func=get_remote_address)
+# with @limiter.limit(...), counted per hashed client address (a shared Redis is readable
+# by whoever operates it: it holds no address). Behind a proxy, ProxyFix makes
+# remote_addr real.
+limiter = Limiter(key_func=hashed_client_address)
 logger = logging.getLogger("harbor.rate_limits")
 # The message endpoints count in over_message_limits (after the signature check, by
 # intent); flask-limiter's own per-request pass has nothing to do there, so skip it.
@@ -130,8 +139,7 @@ def over_message_limits(intent: str, conversation_key: str | None,
         return False
     checks = []
     if by_address:
-        address = "address:" + _hmac("client-address:" + (get_remote_address() or ""))
-        checks.append((limits.per_address, address))
+        checks.append((limits.per_address, hashed_client_address()))
     if conversation_key:
         # Derived again, so the limit store never holds the key the database uses.
         checks.append((limits.per_conversation,

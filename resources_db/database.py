@@ -34,26 +34,47 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine tuned for a webhook: short connect timeouts, pre-ping, WAL on SQLite."""
+# SQLite's busy timeout when the caller sets no lock bound (CLI, migrations).
+DEFAULT_SQLITE_BUSY_MS = 15000
+
+
+def make_engine(url: str, *, statement_timeout_ms: int | None = None,
+                lock_timeout_ms: int | None = None, **kwargs) -> Engine:
+    """Create an engine tuned for a webhook: short connect timeouts, pre-ping, WAL on SQLite.
+
+    `statement_timeout_ms` and `lock_timeout_ms` bound every statement of the engine: on
+    PostgreSQL they are the session's statement_timeout and lock_timeout (a table locked
+    by someone else costs at most the lock timeout, then an error the caller turns into a
+    degraded answer), and waiting for a pooled connection is bounded by the lock timeout
+    too. SQLite's one wait, the busy timeout for a locked database, is the lock timeout. None leaves
+    statements unbounded (migrations and CLI commands, which nobody waits on by phone).
+    """
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             owner_only_sqlite_file(Path(database))
-        kwargs.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
+        busy_ms = lock_timeout_ms or DEFAULT_SQLITE_BUSY_MS
+        kwargs.setdefault("connect_args", {"timeout": busy_ms / 1000,
+                                           "check_same_thread": False})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
     # A survivor is waiting: fail fast when the database is away instead of hanging
     # past Twilio's 15 s, so degraded replies still go out.
-    kwargs.setdefault("connect_args", {"connect_timeout": 3})
+    connect_args = {"connect_timeout": 3}
+    options = [f"-c {name}={int(value)}" for name, value in (
+        ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms))
+        if value]
+    if options:
+        connect_args["options"] = " ".join(options)
+    kwargs.setdefault("connect_args", connect_args)
     kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 5)
         kwargs.setdefault("max_overflow", 5)
-        kwargs.setdefault("pool_timeout", 5)
+        kwargs.setdefault("pool_timeout", lock_timeout_ms / 1000 if lock_timeout_ms else 5)
     return create_engine(url, **kwargs)
 
 
@@ -81,14 +102,18 @@ def owner_only_sqlite_file(path: Path) -> None:
             companion.chmod(OWNER_ONLY_FILE)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Turn on foreign keys, WAL (readers never block the writer) and a busy timeout."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
-    cursor.close()
+def _sqlite_pragmas(busy_ms: int):
+    """Return the connect hook: foreign keys, WAL (readers never block the writer), busy timeout."""
+
+    def set_pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.close()
+
+    return set_pragmas
 
 
 _UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

@@ -12,6 +12,13 @@ import os
 import pytest
 
 IN_CI = os.environ.get("CI") == "true"
+# The tests' Redis: HARBOR_TEST_REDIS_URL, else a database number of its own.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+def redis_url_for_tests() -> str:
+    """Return the Redis URL tests use (HARBOR_TEST_REDIS_URL, else DEFAULT_REDIS_URL)."""
+    return os.environ.get("HARBOR_TEST_REDIS_URL", DEFAULT_REDIS_URL)
 
 
 def missing(reason: str) -> None:

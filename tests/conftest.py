@@ -11,9 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ci_policy import missing
+from ci_policy import missing, redis_url_for_tests
 from sqlalchemy import create_engine, delete
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 
 from bot import create_app
 from resources_db.database import (
@@ -26,12 +27,11 @@ from resources_db.database import (
 from resources_db.models import Base
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"  # a database number of its own
 CHROMIUM = "/usr/bin/chromium"
 
 TEST_CONFIG = {
     "TESTING": True,
-    "HARBOR_ENV": "testing",
+    "HARBOR_ENV": "test",
     "SECRET_KEY": "test-secret-key",
     "HASH_KEY": "test-hash-key",
     "TWILIO_AUTH_TOKEN": "test-twilio-token",
@@ -84,7 +84,7 @@ def redis_url() -> str:
     """The Redis server's URL (HARBOR_TEST_REDIS_URL, else 127.0.0.1:6379, database 13)."""
     import redis
 
-    url = os.environ.get("HARBOR_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    url = redis_url_for_tests()
     connection = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     try:
         connection.ping()
@@ -158,9 +158,7 @@ def signed_sms(client, app_config):
     message_ids = itertools.count(1)
 
     def send(body, sender="+15551230001", address="127.0.0.1", **fields):
-        params = {"From": sender, "To": "+15550100000", "Body": body,
-                  "MessageSid": f"SMsigned{next(message_ids):026d}",
-                  "AccountSid": "ACtest", "NumMedia": "0", **fields}
+        params = inbound_fields(sender, body, f"signed-{next(message_ids)}", **fields)
         signature = RequestValidator(app_config["TWILIO_AUTH_TOKEN"]).compute_signature(
             "http://localhost/sms", params)
         return client.post("/sms", data=params, headers={"X-Twilio-Signature": signature},

@@ -18,7 +18,9 @@ import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ci_policy import redis_url_for_tests
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 
 from bot.benchmarks.gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
 
@@ -38,6 +40,8 @@ def harbor_environment(database_url: str, port: int) -> dict[str, str]:
         "HASH_KEY": HASH_KEY,
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # Production refuses the per-worker memory:// store: the tests' Redis.
+        "RATELIMIT_STORAGE_URI": redis_url_for_tests(),
         "EXIT_REPLY": EXIT_REPLY,
         # These tests are one client address sending hundreds of messages a minute on
         # purpose: the abuse limits would refuse them, and they are not what is tested.
@@ -48,16 +52,26 @@ def harbor_environment(database_url: str, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def serve_harbor(database_url: str, *, workers: int, threads: int, log_level: str = "warning"):
-    """Run `bot:create_app()` under gunicorn on `database_url`; yield the GunicornServer."""
+def serve_harbor(database_url: str, *, workers: int, log_level: str = "warning",
+                 redis_url: str | None = None, environment: dict[str, str] | None = None,
+                 startup_seconds: float = 180.0):
+    """Run `bot:create_app()` under gunicorn as the Procfile does; yield the GunicornServer.
+
+    `redis_url` is the shared rate-limit store production requires (default: the tests'
+    HARBOR_TEST_REDIS_URL); `environment` adds or overrides variables. Every worker
+    warms its matcher up before answering: on a busy shared machine 4 workers take
+    more than a minute, so the start-up wait is generous (a healthy start is seconds).
+    """
     port = free_port()
-    settings = gunicorn_settings(workers, threads)
+    settings = gunicorn_settings(workers)
     with tempfile.TemporaryDirectory(prefix="harbor-erasures-") as erasures:
         # The workers share one folder of owed erasures, as on a real machine.
         environment = {**harbor_environment(database_url, port),
-                       "PENDING_ERASURES_DIR": erasures}
+                       "RATELIMIT_STORAGE_URI": redis_url or redis_url_for_tests(),
+                       "PENDING_ERASURES_DIR": erasures, **(environment or {})}
         with serve_with_gunicorn("bot:create_app()", environment, settings=settings,
-                                 port=port, log_level=log_level) as server:
+                                 port=port, log_level=log_level,
+                                 startup_seconds=startup_seconds) as server:
             yield server
 
 
@@ -116,8 +130,7 @@ class HarborClient:
 
     def sms(self, sender: str, body: str, message_sid: str) -> SmsAnswer:
         """Deliver one inbound SMS as Twilio does (form-encoded, signed)."""
-        params = {"From": sender, "To": HARBOR_NUMBER, "Body": body,
-                  "MessageSid": message_sid, "AccountSid": "ACgunicorntest", "NumMedia": "0"}
+        params = inbound_fields(sender, body, message_sid, To=HARBOR_NUMBER)
         signature = self._validator.compute_signature(self.base_url + "/sms", params)
         status, content_type, text, seconds = self._request(
             "POST", "/sms", urllib.parse.urlencode(params).encode(),

@@ -106,10 +106,11 @@ def test_the_session_cookie_is_httponly_lax_and_expiring(client, db_session):
     assert "Expires=" in cookie
 
 
-def test_production_session_cookie_is_secure(database_url):
+def test_production_session_cookie_is_secure(database_url, redis_url):
     app = create_app({
         "HARBOR_ENV": "production", "SECRET_KEY": "s", "HASH_KEY": "h",
         "TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False,
+        "PUBLIC_BASE_URL": "https://harbor.example", "RATELIMIT_STORAGE_URI": redis_url,
     })
     try:
         with app.app_context():
@@ -178,6 +179,42 @@ def test_a_password_reset_or_disable_ends_open_sessions(app, client, db_session,
         accounts.set_active(db_session, user, False)
     db_session.commit()
     assert client.get("/probe/staff").status_code == 302
+
+
+def _copy_of(app, client):
+    """Return a second client carrying a copy of `client`'s session cookie."""
+    copy = app.test_client()
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    copy.set_cookie(cookie.key, cookie.value)
+    return copy
+
+
+def test_sign_out_ends_every_copy_of_the_session(app, client, db_session):
+    _add_guarded_views(app)
+    _add_account(db_session, "staff@example.org", "advocate")
+    _sign_in(client, "staff@example.org")
+    copy = _copy_of(app, client)
+    assert copy.get("/probe/staff").status_code == 200
+    client.post("/logout")
+    assert copy.get("/probe/staff").status_code == 302
+    # Signing in again starts a session the old copy does not share.
+    _sign_in(client, "staff@example.org")
+    assert client.get("/probe/staff").status_code == 200
+    assert copy.get("/probe/staff").status_code == 302
+
+
+def test_changing_ones_password_ends_the_other_copies_but_not_this_session(
+        app, client, db_session):
+    _add_guarded_views(app)
+    _add_account(db_session, "staff@example.org", "advocate")
+    _sign_in(client, "staff@example.org")
+    copy = _copy_of(app, client)
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "a brand new passphrase",
+        "confirm_password": "a brand new passphrase"})
+    assert response.status_code == 302
+    assert client.get("/probe/staff").status_code == 200
+    assert copy.get("/probe/staff").status_code == 302
 
 
 def test_signed_in_user_visiting_login_goes_home(client, db_session):

@@ -28,6 +28,7 @@ import pytest
 from gunicorn_harbor import EXIT_REPLY, HASH_KEY, HarborClient, serve_harbor
 from sqlalchemy import func, select
 from test_exit_erasure import find_everywhere
+from twilio_fields import message_sid
 
 from bot.conversations.store import conversation_key, message_key
 from resources_db.database import make_engine
@@ -150,7 +151,7 @@ def run_turn(client: HarborClient, conversation: Conversation, turn: int, text: 
             # advance nothing (the state check at the end sees page 2, not 3).
             answer = client.sms(conversation.sender, "more", conversation.message_sids[-1])
         else:
-            sid = f"SMconcurrency{conversation.number:04d}{turn:02d}"
+            sid = message_sid(f"concurrency-{conversation.number}-{turn}")
             conversation.message_sids.append(sid)
             answer = client.sms(conversation.sender, text, sid)
         status, valid, replies = answer.status, answer.valid, answer.messages
@@ -261,7 +262,7 @@ def test_interleaved_conversations_keep_their_own_replies_state_and_erasure(data
     # One connection per client thread for the erasure checks, so none waits on the pool.
     engine = make_engine(database_url, pool_size=CLIENT_THREADS, max_overflow=0)
     try:
-        with serve_harbor(database_url, workers=4, threads=4) as server:
+        with serve_harbor(database_url, workers=4) as server:
             threads = [
                 threading.Thread(target=drive, args=(
                     server.port, engine, conversations[slot::CLIENT_THREADS], ledger, slot))

@@ -205,7 +205,7 @@ def test_postgres_outage_degrades_safely_then_recovers_without_a_restart(
         private_postgres, database_url):
     # info: gunicorn logs "Booting worker" at that level, which is how a worker restart
     # (a crash, a timeout) would show.
-    with serve_harbor(database_url, workers=WORKERS, threads=4, log_level="info") as server:
+    with serve_harbor(database_url, workers=WORKERS, log_level="info") as server:
         client = HarborClient(server.port)
         survivor = Person(client, "+15557100001")
         chatter = Person(client, "+15557100002")
@@ -307,7 +307,7 @@ def test_postgres_outage_degrades_safely_then_recovers_without_a_restart(
 
 def test_an_exit_sent_during_the_outage_is_honoured_once_the_database_is_back(
         private_postgres, database_url):
-    with serve_harbor(database_url, workers=1, threads=4) as server:
+    with serve_harbor(database_url, workers=1) as server:
         person = Person(HarborClient(server.port), "+15557100003")
         person.sms("I need a safe place to stay")
         private_postgres.stop("fast")

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy.exc import OperationalError
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 
 from bot import create_app
 from bot.conversations import store as conversation_store
@@ -24,7 +25,7 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/harbor_nowhere"
 @pytest.fixture
 def down_config(tmp_path) -> dict:
     return {
-        "TESTING": True, "HARBOR_ENV": "testing", "SECRET_KEY": "s", "HASH_KEY": "h",
+        "TESTING": True, "HARBOR_ENV": "test", "SECRET_KEY": "s", "HASH_KEY": "h",
         "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": UNREACHABLE, "LOG_LEVEL": "WARNING",
         "EXIT_REPLY": "OK. This chat is cleared.",
         "PENDING_ERASURES_DIR": str(tmp_path / "pending-erasures"),
@@ -39,7 +40,7 @@ def down_client(down_config):
 
 
 def sms_messages(client, body):
-    params = {"From": "+15551239999", "Body": body, "MessageSid": "SMdown", "To": "+1555"}
+    params = inbound_fields("+15551239999", body, "down")
     signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms", params)
     response = client.post("/sms", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200

@@ -13,6 +13,7 @@ import json
 import pytest
 from sqlalchemy import MetaData, select
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields, message_sid
 
 from bot.conversations import store as conversation_store
 from resources_db.demo import load_demo_listings
@@ -28,7 +29,7 @@ def sender_needles(sender: str, message_ids: list[str]) -> list[str]:
     key = conversation_store.conversation_key(HASH_KEY, "sms", sender)
     needles = [sender, digits, digits[1:], f"{digits[1:4]}-{digits[4:7]}-{digits[7:]}",
                key, key.split(":", 1)[1]]
-    for message_id in message_ids:
+    for message_id in map(message_sid, message_ids):
         message_key = conversation_store.message_key(HASH_KEY, "sms", message_id)
         needles += [message_id, message_key, message_key.split(":", 1)[1]]
     return needles
@@ -65,8 +66,7 @@ def sms(client):
     """Return send(body, sender, message_id): a signed webhook request."""
 
     def send(body, sender=SENDER, message_id="SM0"):
-        params = {"From": sender, "To": "+15550100000", "Body": body,
-                  "MessageSid": message_id, "AccountSid": "ACtest"}
+        params = inbound_fields(sender, body, message_id)
         signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms", params)
         response = client.post("/sms", data=params, headers={"X-Twilio-Signature": signature})
         assert response.status_code == 200
@@ -79,7 +79,7 @@ def test_after_exit_no_table_holds_anything_derived_from_the_sender(engine, sms,
     load_demo_listings(db_session)
     db_session.commit()
     conversation = ["hi", "1", "52404", "more", "he is here", "yes", "español", "2"]
-    message_ids = [f"SMerase{n:04d}" for n in range(len(conversation) + 1)]
+    message_ids = [message_sid(f"erase-{n}") for n in range(len(conversation) + 1)]
     for text, message_id in zip(conversation, message_ids, strict=False):
         sms(text, message_id=message_id)
     # A retry, and someone else's conversation that must survive this exit.

@@ -74,7 +74,7 @@ def test_after_gunicorn_serves_a_conversation_no_database_file_is_readable_by_ot
     url = f"sqlite:///{database}"
     with permissive_umask():
         upgrade_database(url)
-        with serve_harbor(url, workers=1, threads=2) as server:
+        with serve_harbor(url, workers=1) as server:
             client = HarborClient(server.port)
             answer = client.chat(None, "I need a safe place to stay near 52402")
             assert answer.valid, answer.raw

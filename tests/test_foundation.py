@@ -13,28 +13,54 @@ from bot.config import ConfigurationError, load_config
 ROOT = Path(__file__).resolve().parent.parent
 
 
+PRODUCTION = {"HARBOR_ENV": "production", "SECRET_KEY": "s", "HASH_KEY": "h",
+              "TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://harbor.example.org",
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+
+
 def test_production_refuses_to_start_without_its_secrets():
     with pytest.raises(ConfigurationError) as error:
         load_config({"HARBOR_ENV": "production"}, environ={})
-    for name in ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN"):
+    for name in ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL",
+                 "RATELIMIT_STORAGE_URI"):
         assert name in str(error.value)
 
 
-def test_production_names_only_the_missing_secret():
+@pytest.mark.parametrize("name", ["TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL"])
+def test_production_names_only_the_missing_setting(name):
     with pytest.raises(ConfigurationError) as error:
-        load_config(
-            {"HARBOR_ENV": "production", "SECRET_KEY": "s", "HASH_KEY": "h"}, environ={}
-        )
-    assert "TWILIO_AUTH_TOKEN" in str(error.value)
+        load_config({**PRODUCTION, name: ""}, environ={})
+    assert name in str(error.value)
     assert "SECRET_KEY" not in str(error.value)
 
 
+def test_production_refuses_the_per_worker_limit_store():
+    # memory:// counts in each worker: four workers would let four times the limit through.
+    with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI"):
+        load_config({**PRODUCTION, "RATELIMIT_STORAGE_URI": "memory://"}, environ={})
+
+
+@pytest.mark.parametrize("url", ["harbor.example.org", "ftp://harbor.example.org",
+                                 "https://", "https://harbor.example.org/?x=1"])
+def test_production_refuses_a_public_base_url_that_is_not_an_origin(url):
+    with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL"):
+        load_config({**PRODUCTION, "PUBLIC_BASE_URL": url}, environ={})
+
+
+@pytest.mark.parametrize("environment", ["prod", "Production", "testing", "staging", ""])
+def test_an_unknown_harbor_env_stops_start_up(environment, tmp_path):
+    with pytest.raises(ConfigurationError, match="HARBOR_ENV must be one of"):
+        load_config({"HARBOR_ENV": environment}, environ={}, instance_path=tmp_path)
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_development_and_test_start_with_their_defaults(environment, tmp_path):
+    config = load_config({"HARBOR_ENV": environment}, environ={}, instance_path=tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is False
+
+
 def test_production_with_secrets_uses_secure_cookies(tmp_path):
-    config = load_config(
-        {"HARBOR_ENV": "production", "SECRET_KEY": "s", "HASH_KEY": "h",
-         "TWILIO_AUTH_TOKEN": "t"},
-        environ={}, instance_path=tmp_path,
-    )
+    config = load_config(PRODUCTION, environ={}, instance_path=tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -119,7 +145,7 @@ def test_every_module_has_a_docstring():
 # The house reads from its folders: beside create_app() only the app's plumbing sits at
 # bot/'s top; everything else lives in a room whose name says what it holds.
 BOT_PLUMBING = {"__init__", "config", "database", "error_pages", "extensions", "logging_setup",
-                "request_guards", "security_headers"}
+                "request_bodies", "request_guards", "security_headers"}
 BOT_ROOMS = {"channels", "conversations", "engine", "texts", "staff", "cli", "benchmarks",
              "publishing", "static", "templates"}
 

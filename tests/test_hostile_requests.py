@@ -69,7 +69,7 @@ def server(postgres_url):
         accounts.create_user(session, ADMIN_EMAIL, ADMIN_PASSWORD, "admin")
         session.commit()
     try:
-        with serve_harbor(postgres_url, workers=1, threads=4) as running:
+        with serve_harbor(postgres_url, workers=1) as running:
             yield running
     finally:
         with sessions() as session:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import inspect, select
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 
 from bot.conversations.service import run_turn
 from resources_db.demo import load_demo_listings
@@ -54,8 +55,7 @@ DIGIT_RUN = re.compile(r"\d{3,}")
 def signed_sms(client, sender: str, body: str, sid: str):
     """POST one inbound SMS to /sms the way Twilio does, signature included."""
     url = "http://localhost/sms"
-    form = {"From": sender, "To": "+13195550100", "Body": body, "MessageSid": sid,
-            "AccountSid": "AC" + "0" * 32, "NumSegments": "1"}
+    form = inbound_fields(sender, body, sid, To="+13195550100", NumSegments="1")
     signature = RequestValidator(TOKEN).compute_signature(url, form)
     response = client.post("/sms", data=form, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200, response.status_code

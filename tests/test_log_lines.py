@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from gunicorn_harbor import harbor_environment
 
-from bot.benchmarks.gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
+from bot.benchmarks.gunicorn_server import free_port, serve_with_gunicorn
 from bot.logging_setup import (
     CONTINUATION,
     OneLineFormatter,
@@ -38,14 +38,12 @@ ATTACK_PATHS = [
 
 
 def procfile_access_log_settings() -> list[str]:
-    """Return the access-log options of the Procfile's web line, as gunicorn gets them."""
+    """Return the Procfile's gunicorn settings file, checked to write the access log."""
     web = next(line for line in PROCFILE.read_text().splitlines() if line.startswith("web:"))
     words = shlex.split(web.removeprefix("web:"))
-    settings = []
-    for option in ("--access-logfile", "--access-logformat"):
-        assert option in words, f"the Procfile's gunicorn has no {option}"
-        settings += [option, words[words.index(option) + 1]]
-    return settings
+    config = PROCFILE.parent / words[words.index("--config") + 1]
+    assert "accesslog" in config.read_text(), f"{config.name} writes no access log"
+    return ["--config", str(config)]
 
 
 def get(port: int, path: str) -> int:
@@ -64,7 +62,7 @@ def test_a_path_with_crlf_is_one_escaped_line_in_gunicorns_access_log(tmp_path):
     url = f"sqlite:///{tmp_path / 'harbor.sqlite3'}"
     upgrade_database(url)
     port = free_port()
-    settings = (*gunicorn_settings(1, 2), *procfile_access_log_settings())
+    settings = (*procfile_access_log_settings(), "--workers", "1")
     environment = {**harbor_environment(url, port),
                    "PENDING_ERASURES_DIR": str(tmp_path / "erasures")}
     with serve_with_gunicorn("bot:create_app()", environment, settings=settings,

@@ -16,6 +16,7 @@ import urllib.parse
 
 import pytest
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 from werkzeug.serving import make_server
 
 from resources_db.demo import load_demo_listings
@@ -68,8 +69,7 @@ def test_no_number_and_no_body_in_any_log(served_app, caplog, monkeypatch):
     validator = RequestValidator(TOKEN)
 
     def send_sms(body: str, number: int) -> int:
-        params = {"From": SENDER, "To": "+15550100000", "Body": body,
-                  "MessageSid": f"SMlog{number:06d}", "AccountSid": "ACtest"}
+        params = inbound_fields(SENDER, body, f"log-{number}")
         status, _ = post(port, "/sms", urllib.parse.urlencode(params).encode(), {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": validator.compute_signature(url, params),

@@ -4,6 +4,7 @@ address, never for exit, emergency or self_harm, kept in Redis when configured."
 from __future__ import annotations
 
 import contextlib
+import itertools
 import secrets
 import socket
 import sys
@@ -13,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from sqlalchemy import func, select
+from twilio_fields import inbound_fields
 
 from bot import create_app
 from bot.config import ConfigurationError
@@ -139,8 +141,11 @@ class TestPerAddress:
                                   "TWILIO_AUTH_TOKEN": ""})
         client = development.test_client()
 
+        labels = itertools.count()
+
         def unsigned(sender, address):
-            return sms_messages(client.post("/sms", data={"From": sender, "Body": "menu"},
+            fields = inbound_fields(sender, "menu", f"unsigned-{next(labels)}")
+            return sms_messages(client.post("/sms", data=fields,
                                             environ_base={"REMOTE_ADDR": address}))
 
         try:

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
+from twilio_fields import ACCOUNT_SID, inbound_fields, message_sid
 
 from bot.conversations import store as conversation_store
 from resources_db.demo import load_demo_listings
@@ -25,11 +26,7 @@ def send_sms(client):
 
     def send(body, sender=SENDER, message_id=None, url="http://localhost/sms",
              token=TOKEN, signature=None, path="/sms", headers=None):
-        params = {
-            "From": sender, "To": "+15550100000", "Body": body,
-            "MessageSid": message_id or f"SM{next(_message_ids):032d}",
-            "AccountSid": "ACtest", "NumMedia": "0",
-        }
+        params = inbound_fields(sender, body, message_id or f"webhook-{next(_message_ids)}")
         if signature is None:
             signature = RequestValidator(token).compute_signature(url, params)
         all_headers = {"X-Twilio-Signature": signature} if signature else {}
@@ -135,10 +132,11 @@ def test_retried_message_sid_gets_the_same_reply_and_does_not_advance(send_sms, 
 
 
 def test_retry_cache_keeps_no_message_sid_in_clear(send_sms, db_session):
-    send_sms("hi", message_id="SMvisible0001")
+    sid = message_sid("visible")
+    send_sms("hi", message_id=sid)
     keys = db_session.scalars(select(ProcessedMessage.message_key)).all()
-    assert keys and all("SMvisible0001" not in key for key in keys)
-    expected = conversation_store.message_key("test-hash-key", "sms", "SMvisible0001")
+    assert keys and all(sid not in key for key in keys)
+    expected = conversation_store.message_key("test-hash-key", "sms", sid)
     assert keys == [expected]
 
 
@@ -208,11 +206,81 @@ def test_a_failure_anywhere_still_answers_valid_twiml(send_sms, monkeypatch, cap
     assert "+15551230001" not in caplog.text and "something unexpected" not in caplog.text
 
 
-def test_a_request_without_a_sender_gets_empty_twiml(client):
-    params = {"Body": "hi", "MessageSid": "SMnosender"}
+def post_signed(client, params: dict):
+    """POST `params` to /sms with a valid signature over exactly these fields."""
     signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms", params)
-    response = client.post("/sms", data=params, headers={"X-Twilio-Signature": signature})
-    assert messages_of(response) == []
+    return client.post("/sms", data=params, headers={"X-Twilio-Signature": signature})
+
+
+def nothing_stored(db_session) -> bool:
+    return all(count(db_session, model) == 0
+               for model in (ConversationState, ProcessedMessage, UsageCount))
+
+
+GOOD = inbound_fields(SENDER, "I need a shelter in 52404", "shape")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("MessageSid", None),
+    ("MessageSid", ""),
+    ("MessageSid", "SMnosender"),
+    ("MessageSid", GOOD["MessageSid"] + "NumMedia0"),  # a dropped field glued on
+    ("MessageSid", "XX" + GOOD["MessageSid"][2:]),
+    ("MessageSid", GOOD["MessageSid"][:-1]),
+    ("AccountSid", None),
+    ("AccountSid", "ACtest"),
+    ("From", None),
+    ("From", ""),
+    ("From", "1230001"),  # the tail of a number: Body swallowed "From+1555"
+    ("From", "+1 555 123 0001"),
+    ("NumMedia", None),
+    ("NumMedia", "zero"),
+])
+def test_a_signed_request_with_a_malformed_twilio_field_advances_nothing(
+        client, db_session, field, value):
+    params = dict(GOOD)
+    if value is None:
+        del params[field]
+    else:
+        params[field] = value
+    response = post_signed(client, params)
+    assert response.status_code == 400
+    assert field in response.get_data(as_text=True)
+    assert nothing_stored(db_session)
+
+
+def test_the_glued_field_attack_is_refused_under_the_same_signature(client, db_session):
+    # The signature covers key+value pairs joined without separators, so dropping
+    # NumMedia and gluing "NumMedia0" onto MessageSid keeps it valid.
+    original = dict(GOOD)
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms", original)
+    tampered = {name: value for name, value in original.items() if name != "NumMedia"}
+    tampered["MessageSid"] += "NumMedia0"
+    assert RequestValidator(TOKEN).validate("http://localhost/sms", tampered, signature)
+    response = client.post("/sms", data=tampered, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 400
+    assert nothing_stored(db_session)
+    assert messages_of(client.post("/sms", data=original,
+                                   headers={"X-Twilio-Signature": signature}))
+
+
+class TestTheConfiguredAccount:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "TWILIO_ACCOUNT_SID": ACCOUNT_SID}
+
+    def test_its_messages_are_answered(self, send_sms):
+        assert messages_of(send_sms("hi"))
+
+    def test_another_accounts_signed_message_advances_nothing(self, client, db_session):
+        response = post_signed(client, {**GOOD, "AccountSid": "AC" + "1" * 32})
+        assert response.status_code == 400
+        assert "AccountSid" in response.get_data(as_text=True)
+        assert nothing_stored(db_session)
+
+
+def test_an_mms_sid_is_a_message_sid(send_sms):
+    assert messages_of(send_sms("hi", message_id="MM" + "0123456789abcdef" * 2))
 
 
 def test_twiml_escapes_what_it_sends(send_sms, monkeypatch):

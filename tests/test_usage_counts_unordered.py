@@ -71,7 +71,7 @@ def stored_rows(url: str) -> list[dict]:
 
 
 def test_one_conversation_leaves_no_id_no_sequence_and_no_order(database):
-    with serve_harbor(database, workers=1, threads=2) as server:
+    with serve_harbor(database, workers=1) as server:
         client = HarborClient(server.port)
         token = None
         for message in PATH:

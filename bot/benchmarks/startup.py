@@ -93,7 +93,7 @@ def run_startup_benchmark(rounds: int = 5) -> dict:
         for _ in range(max(1, rounds // 2)):
             started = time.perf_counter()
             with serve_with_gunicorn("bot:create_app()", env,
-                                     settings=gunicorn_settings(workers=1, threads=2)):
+                                     settings=gunicorn_settings(workers=1)):
                 served.append(time.perf_counter() - started)
         figures["gunicorn_first_answer_median_s"] = statistics.median(served)
         figures["gunicorn_first_answer_max_s"] = max(served)

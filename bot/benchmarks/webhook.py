@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from twilio.request_validator import RequestValidator
 
 from bot.benchmarks.gunicorn_server import free_port, gunicorn_settings, serve_with_gunicorn
+from bot.config import PER_PROCESS_LIMIT_STORES
 from resources_db.demo import scratch_demo_database
 
 BENCH_TOKEN = "bench-twilio-token"  # noqa: S105 - a throwaway token for a local benchmark
@@ -65,8 +66,8 @@ def _signed_requests(base_url: str, people: int) -> list[list[_Request]]:
                 "From": f"+1555{person:07d}",
                 "To": "+15550100000",
                 "Body": text,
-                "MessageSid": f"SMbench{person:08d}{turn:04d}",
-                "AccountSid": "ACbench",
+                "MessageSid": f"SM{person:024x}{turn:08x}",
+                "AccountSid": "AC" + "be7c" * 8,
                 "NumMedia": "0",
             }
             signature = validator.compute_signature(url, params)
@@ -131,14 +132,19 @@ def _drive(port: int, conversations: list[list[_Request]], connections: int,
 
 
 def run_webhook_benchmark(database_url: str | None, connections: int, seconds: int,
-                          config=None, workers: int = 2, threads: int = 4) -> dict:
+                          config=None, workers: int = 2) -> dict:
     """Measure Harbor's webhook and the bare app under the same gunicorn settings."""
-    settings = gunicorn_settings(workers, threads)
+    settings = gunicorn_settings(workers)
+    # Production needs a shared limit store; with none configured (a laptop's memory://)
+    # the benchmark runs as HARBOR_ENV=test: the same code paths, without that check.
+    storage = str((config or {}).get("RATELIMIT_STORAGE_URI") or "memory://")
+    environment = "test" if storage.startswith(PER_PROCESS_LIMIT_STORES) else "production"
     with scratch_demo_database(database_url, prefix="harbor_bench") as url:
         harbor_port, bare_port = free_port(), free_port()
         env = {
             "DATABASE_URL": url,
-            "HARBOR_ENV": "production",
+            "HARBOR_ENV": environment,
+            "RATELIMIT_STORAGE_URI": storage,
             "SECRET_KEY": "bench-secret",
             "HASH_KEY": "bench-hash-key",
             "TWILIO_AUTH_TOKEN": BENCH_TOKEN,
@@ -165,6 +171,8 @@ def run_webhook_benchmark(database_url: str | None, connections: int, seconds: i
         "connections": connections,
         "seconds": seconds,
         "gunicorn": " ".join(settings),
+        "harbor_env": environment,
+        "rate_limit_store": storage.split("://", 1)[0],
         "harbor_requests": harbor["requests"],
         "harbor_errors": harbor["errors"],
         "harbor_rps": harbor["rps"],

@@ -5,6 +5,10 @@
   proxy), else the URL as the app sees it. A bad or missing signature is a 403 and
   nothing is processed. Only with HARBOR_ENV=development and no TWILIO_AUTH_TOKEN are
   unsigned requests accepted (a warning is logged once).
+- Then Twilio's fields must have their real shape (`twilio_field_problem`): a 400, and
+  nothing advanced, otherwise. The signature alone is not enough: it covers the
+  parameters joined without separators, so a field can be dropped and its name and value
+  glued onto the one before it (`MessageSid=SM...NumMedia0`) under the same signature.
 - A retried MessageSid gets the replies of its first delivery and advances nothing.
 - Rate limits (see bot.extensions) are counted only for accepted requests: a signed one
   per conversation key only (its address is Twilio's, shared by every survivor), an
@@ -20,6 +24,7 @@ Nothing here logs a number or a message body.
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
@@ -40,6 +45,26 @@ logger = logging.getLogger("harbor.sms")
 
 TWIML_MIMETYPE = "application/xml"
 MAX_BODY_CHARACTERS = 1600  # Twilio's own limit for one inbound message
+# Twilio's ids are two letters and 32 hex digits: SM an SMS, MM an MMS, AC an account.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
+ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
+E164_NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")
+NUM_MEDIA = re.compile(r"[0-9]{1,2}")  # Twilio delivers at most 10 media per message
+
+
+def twilio_field_problem(form, account_sid: str = "") -> str | None:
+    """Return what is wrong with an inbound message's Twilio fields, or None when nothing is.
+
+    `account_sid` (TWILIO_ACCOUNT_SID) when set is the only account accepted.
+    """
+    checks = (("MessageSid", MESSAGE_SID), ("AccountSid", ACCOUNT_SID), ("From", E164_NUMBER),
+              ("NumMedia", NUM_MEDIA))
+    for name, shape in checks:
+        if shape.fullmatch(form.get(name, "")) is None:
+            return f"{name} is missing or is not shaped as Twilio sends it"
+    if account_sid and form["AccountSid"] != account_sid:
+        return "AccountSid is not this service's Twilio account"
+    return None
 
 
 def twiml(messages: list[str]) -> Response:
@@ -97,14 +122,16 @@ def inbound_sms():
     if not signed and not unsigned_allowed():
         return Response("Forbidden", status=403, mimetype="text/plain")
     config = current_app.config
-    sender = (request.form.get("From") or "").strip()
+    problem = twilio_field_problem(request.form, config.get("TWILIO_ACCOUNT_SID") or "")
+    if problem:
+        # The field's name only: its value may be a phone number.
+        logger.warning("SMS request refused: %s", problem)
+        return Response(f"Bad Request: {problem}", status=400, mimetype="text/plain")
+    sender = request.form["From"]
     text = (request.form.get("Body") or "")[:MAX_BODY_CHARACTERS]
-    message_id = (request.form.get("MessageSid") or "").strip() or None
+    message_id = request.form["MessageSid"]
     key = None
     try:
-        if not sender:
-            # Not a message from a person (a malformed or test request): say nothing.
-            return twiml([])
         key = conversation_store.conversation_key(config["HASH_KEY"], "sms", sender)
         classification = classify(text)  # once: the limits and the turn share it
         # Signed: the address is Twilio's, everyone's; the conversation limit is the one.

@@ -36,7 +36,7 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "insights": ("insights", "Anonymous counts for community partners (/admin/insights)."),
     "intents": ("intents", "The intent engine's learned second opinion."),
     "organizations": ("users", "The organizations of the partner network."),
-    "purge": ("purge", "Delete every expired conversation state and retry-cache row."),
+    "purge": ("purge", "Delete every expired row and every owed erasure; reseal the counts."),
     "resources": ("resources", "Resource listings: CSV import and export, HSDS import."),
     "rules": ("rules", "The intent rules and reply texts advocates publish (YAML round trip)."),
     "run": ("serve", "Serve Harbor with Flask's development server (gunicorn in production)."),

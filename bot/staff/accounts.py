@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyotp
 import segno
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -199,7 +199,16 @@ def set_password(session: Session, user: User, password: str, *,
         raise AccountError(problem)
     user.password_hash = hash_password(password)
     user.must_change_password = not chosen_by_owner
+    end_sessions(session, user)
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session the account has open, copies of its cookie included."""
+    # In SQL, so two logouts at once both count; refreshed, so the new id is the real one.
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_version=User.session_version + 1))
     session.flush()
+    session.refresh(user)
 
 
 def new_totp_secret() -> str:
@@ -250,6 +259,7 @@ def set_totp_secret(session: Session, user: User, secret: str | None) -> None:
     user.totp_secret = secret
     user.totp_last_step = None
     session.flush()
+    session.refresh(user)
 
 
 def set_active(session: Session, user: User, active: bool) -> None:

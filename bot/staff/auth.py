@@ -2,9 +2,12 @@
 the role decorators.
 
 Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure in production,
-expiring after PERMANENT_SESSION_LIFETIME). The id kept in the session carries a
-fingerprint of the password hash, so a password reset or a disabled account ends
-every session that account had open.
+expiring after PERMANENT_SESSION_LIFETIME). A cookie can be copied, and a signed cookie
+stays valid wherever it is copied to; so the id kept in the session carries a
+fingerprint of the account's password hash and its session version, checked against the
+database on every request. Logout and a password change raise the version, and a
+password reset or a disabled account changes the rest: each ends every session, and
+every copy of it, that the account had open.
 
 Roles: a network `admin` manages everything; a `partner` keeps one organization's
 listings and queues (the admin views scope every query and every lookup by id to it);
@@ -38,6 +41,7 @@ from flask import (
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -91,15 +95,16 @@ class StaffUser(UserMixin):
     def from_account(cls, user: User) -> StaffUser:
         """Build the request's view of an account row."""
         return cls(id=user.id, email=user.email, role=user.role, active=user.active,
-                   session_id=f"{user.id}.{_password_fingerprint(user.password_hash)}",
+                   session_id=f"{user.id}.{_session_fingerprint(user)}",
                    organization_id=user.organization_id,
                    must_change_password=bool(user.must_change_password),
                    two_factor=bool(user.totp_secret))
 
 
-def _password_fingerprint(password_hash: str) -> str:
+def _session_fingerprint(user: User) -> str:
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:24]
+    material = f"{user.session_version or 0}:{user.password_hash}".encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest()[:24]
 
 
 @login_manager.user_loader
@@ -113,7 +118,7 @@ def load_user(session_id: str) -> StaffUser | None:
         return None
     if user.role == "partner" and not user.organization_id:
         return None  # a partner without an organization has nothing it may see
-    if not hmac.compare_digest(fingerprint, _password_fingerprint(user.password_hash)):
+    if not hmac.compare_digest(fingerprint, _session_fingerprint(user)):
         return None
     return StaffUser.from_account(user)
 
@@ -212,7 +217,7 @@ def login():
             # until the code from the authenticator app comes.
             session.clear()
             session[_PENDING_KEY] = {"id": user.id, "at": int(time.time()),
-                                     "fingerprint": _password_fingerprint(user.password_hash)}
+                                     "fingerprint": _session_fingerprint(user)}
             return redirect(url_for("auth.login_code", next=next_url) if next_url
                             else url_for("auth.login_code"))
         if user is not None:
@@ -267,7 +272,7 @@ def login_code():
         user = db.get(User, pending["id"])
         if (user is not None and user.active and user.totp_secret
                 and hmac.compare_digest(pending["fingerprint"],
-                                        _password_fingerprint(user.password_hash))
+                                        _session_fingerprint(user))
                 and accounts.check_totp(db, user, form.code.data)):
             return _start_session(user, next_url)
         failed = True
@@ -287,7 +292,20 @@ def too_many_attempts(_error):
 
 @blueprint.route("/logout", methods=["POST"])
 def logout():
-    """End the staff session."""
+    """End the staff session, and every copy of it."""
+    if current_user.is_authenticated:
+        db = get_session()
+        try:
+            user = db.get(User, current_user.id)
+            if user is not None:
+                accounts.end_sessions(db, user)
+                db.commit()
+        except SQLAlchemyError as error:
+            # This browser is still signed out; the copies end when the database is back
+            # and anyone changes the password, or at PERMANENT_SESSION_LIFETIME.
+            db.rollback()
+            current_app.logger.error("ending the other copies of a session failed: %s",
+                                     type(error).__name__)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -39,6 +39,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The 30-second step of the last code accepted: a code opens one session only.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Part of every session id this account is given: raised on logout and on a password
+    # change, it ends every copy of every session the account had open.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEntry(Base):

@@ -48,7 +48,7 @@ NEUTRAL_PATH = "/neutral-page"
 
 LIVE_CONFIG = {
     "TESTING": True,
-    "HARBOR_ENV": "testing",
+    "HARBOR_ENV": "test",
     "SECRET_KEY": "browser-test-secret-key",
     "HASH_KEY": "browser-test-hash-key",
     "TWILIO_AUTH_TOKEN": "browser-test-twilio-token",

@@ -95,10 +95,9 @@ def bench_import(as_json: bool, rows: int, database_url: str | None) -> None:
 @click.option("--connections", default=8, show_default=True)
 @click.option("--seconds", default=10, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn workers (both apps)")
-@click.option("--threads", default=4, show_default=True, help="gunicorn threads (both apps)")
 @with_appcontext
 def bench_webhook(as_json: bool, database_url: str | None, connections: int,
-                  seconds: int, workers: int, threads: int) -> None:
+                  seconds: int, workers: int) -> None:
     """The signed SMS webhook under gunicorn against a bare Flask app, side by side."""
     from bot.benchmarks.webhook import run_webhook_benchmark
 
@@ -108,7 +107,6 @@ def bench_webhook(as_json: bool, database_url: str | None, connections: int,
         seconds=seconds,
         config=current_app.config,
         workers=workers,
-        threads=threads,
     )
     _emit("webhook", figures, as_json)
 

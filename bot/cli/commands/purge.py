@@ -1,8 +1,11 @@
-"""`harbor purge`: delete expired conversation state and SMS retry-cache rows, reseal counts.
+"""`harbor purge`: delete expired conversation state and SMS retry-cache rows, carry out
+owed erasures, reseal counts.
 
 Expired rows are never used and are also deleted lazily as they are found; this
 command (run it from cron or a scheduler, e.g. every 10 minutes) makes sure nothing
-outlives SESSION_TTL_MINUTES by much even when nobody writes again. On PostgreSQL it
+outlives SESSION_TTL_MINUTES by much even when nobody writes again. It also carries
+out the erasures owed since an outage or a locked table (bot.conversations.pending_erasures),
+so an EXIT answered then is done even if nobody writes afterwards. On PostgreSQL it
 also rewrites the current weeks' usage counts in key order, so the order rows were
 written in says nothing about turns older than the last purge.
 """
@@ -16,22 +19,28 @@ from flask.cli import with_appcontext
 @click.command("purge")
 @with_appcontext
 def purge_command() -> None:
-    """Delete every expired conversation state and retry-cache row now."""
+    """Delete every expired row and every owed erasure now; reseal the current counts."""
+    from flask import current_app
+
+    from bot.conversations.service import forget_settled_erasures, settle_owed_erasures
     from bot.conversations.store import purge_expired
     from bot.database import get_database
     from resources_db.models import utcnow
     from resources_db.usage_counts import reseal_recent_counts
 
+    config = current_app.config
     now = utcnow()
     with get_database().sessions() as session:
+        settled = settle_owed_erasures(session, config)
         counts = purge_expired(session, now)
         session.commit()
+    forget_settled_erasures(config, settled)
     with get_database().sessions() as session:
         resealed = reseal_recent_counts(session, now.date())
         session.commit()
     click.echo(f"purged {counts['conversation_state']} conversation states and "
-               f"{counts['processed_message']} retry-cache rows; resealed {resealed} "
-               "usage counts")
+               f"{counts['processed_message']} retry-cache rows; carried out "
+               f"{len(settled)} owed erasures; resealed {resealed} usage counts")
 
 
 COMMANDS = [purge_command]
