@@ -96,7 +96,7 @@ from . import geography
 from .listing_rules import ListingRecord, validate_listing
 from .listings_csv import ImportPlan, csv_data_rows, plan_import
 from .models import Listing
-from .vocabulary import CATEGORIES, LANGUAGE_NAMES, POPULATIONS
+from .vocabulary import CATEGORY_CODES, LANGUAGE_NAMES, POPULATIONS
 
 DEFAULT_TAXONOMY_MAP = Path(__file__).parent / "data" / "hsds_taxonomy_map.yaml"
 
@@ -334,11 +334,11 @@ def _parse_targets(value: Any, where: str) -> TermTargets:
                 raise HsdsImportError(f"{where}: unknown population {population!r} "
                                       f"(known: {', '.join(POPULATIONS)})")
             populations.append(population)
-        elif text in CATEGORIES:
+        elif text in CATEGORY_CODES:
             categories.append(text)
         else:
             raise HsdsImportError(f"{where}: unknown category {text!r} "
-                                  f"(known: {', '.join(CATEGORIES)})")
+                                  f"(known: {', '.join(CATEGORY_CODES)})")
     return TermTargets(tuple(dict.fromkeys(categories)), tuple(dict.fromkeys(populations)))
 
 

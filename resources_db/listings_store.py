@@ -46,7 +46,13 @@ from .models import (
     utcnow,
 )
 from .opening_hours import parse_hours
-from .vocabulary import CATEGORIES, CATEGORY_NAMES, LANGUAGE_NAMES, POPULATIONS
+from .vocabulary import (
+    CATEGORY_CODES,
+    CATEGORY_NAMES,
+    LANGUAGE_NAMES,
+    POPULATIONS,
+    search_categories,
+)
 
 CATEGORY_TAXONOMY = "harbor-category"
 POPULATION_TAXONOMY = "harbor-population"
@@ -107,7 +113,7 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
 def ensure_taxonomy_terms(session: Session) -> None:
     """Create Harbor's category and population terms that are not there yet."""
     wanted = {term_id(CATEGORY_TAXONOMY, code): (code, CATEGORY_NAMES[code], CATEGORY_TAXONOMY)
-              for code in CATEGORIES}
+              for code in CATEGORY_CODES}
     wanted.update({term_id(POPULATION_TAXONOMY, code): (code, code.replace("_", " "),
                                                         POPULATION_TAXONOMY)
                    for code in POPULATIONS})
@@ -227,8 +233,13 @@ def _rows_for(records: Sequence[ListingRecord]) -> dict[type, list[dict]]:
             "scope": r.scope, "search_latitude": r.search_latitude,
             "search_longitude": r.search_longitude, "timezone": r.timezone,
             "updated_at": now,
+            "beds_available": r.beds_available, "beds_total": r.beds_total,
+            "capacity_updated_at": r.capacity_updated_at, "minimum_age": r.minimum_age,
+            "maximum_age": r.maximum_age, "eligibility": r.eligibility,
+            "accessibility": r.accessibility,
         })
-        for category in r.categories:
+        # "legal/family" is searched as legal; the sub-need ranks within it.
+        for category in search_categories(r.categories):
             rows[ListingCategory].append({
                 "listing_id": r.id, "category": category, "scope": r.scope,
                 "state": r.area_state, "latitude": r.search_latitude,

@@ -59,7 +59,8 @@ class FakeListings:
         self.radius = radius
         self.calls = []
 
-    def search(self, category, place, *, language, limit, offset, now):
+    def search(self, category, place, *, language, limit, offset, now, populations=(),
+               sub_need="", prefer_open=False):
         self.calls.append((category, place, language, limit, offset))
         page = tuple(self.hits[offset: offset + limit])
         return SearchResults(hits=page, local_total=self.local_total,
@@ -623,7 +624,9 @@ def _sample_values():
             "city": "Springfield", "state": "MO", "states": "IL, MO, MA, OH, MI, TN",
             "radius": 100, "ttl": 30, "name": "Long Named Family Resource Center",
             "phone": "319-555-0101", "town": "Cedar Rapids",
-            "next": "Reply MORE for more, MENU to start over."}
+            "next": "Reply MORE for more, MENU to start over.",
+            "keyword": "START", "number": "88788", "time": "09:00", "day": "Mon",
+            "count": 3, "age": "2 h"}
 
 
 @pytest.mark.parametrize("language", replies.LANGUAGES)

@@ -70,10 +70,12 @@ class DatabaseListings:
     session: Session
 
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
-               offset: int, now: datetime) -> SearchResults:
+               offset: int, now: datetime, populations: tuple[str, ...] = (),
+               sub_need: str = "", prefer_open: bool = False) -> SearchResults:
         """Return one page of listings from resources_db.search."""
         return search(self.session, category, place, language=language, limit=limit,
-                      offset=offset, now=now)
+                      offset=offset, now=now, populations=populations, sub_need=sub_need,
+                      prefer_open=prefer_open)
 
 
 def _inbound(text: str, channel: str, now: datetime | None, language_hint: str | None,

@@ -21,15 +21,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.engine.results import finish_sms, fit_sms, fits_sms, render_results
 from bot.engine.state import State
 from bot.engine.transitions import Event, Step, transition_for
 from bot.texts import replies
 from bot.texts.sms_text import to_gsm7
+from intents.sub_needs import ages_named, sub_need_of
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup
 from resources_db.search import SearchResults
+from resources_db.vocabulary import POPULATIONS
 from text_folding import fold
 
 logger = logging.getLogger("harbor.engine")
@@ -63,12 +66,19 @@ _AFTER_SAFETY_STEPS = frozenset({Step.ASK_PLACE, Step.CONFIRM_STATE, Step.OFFER_
                                  Step.OFFER_TALK})
 
 
+# Night where the person is: from 21:00 to 07:00 places that are open come first.
+NIGHT_STARTS, NIGHT_ENDS = 21, 7
+USING_VIOLENCE = "using_violence"
+
+
 class Listings(Protocol):
     """Whatever can search the listings; the caller binds it to a database session."""
 
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
-               offset: int, now: datetime) -> SearchResults:
-        """Return one page of ranked listings of `category` for `place`."""
+               offset: int, now: datetime, populations: tuple[str, ...] = (),
+               sub_need: str = "", prefer_open: bool = False) -> SearchResults:
+        """Return one page of ranked listings of `category` for `place`: who it is for
+        (`populations`), the part of the need (`sub_need`), open ones first when asked."""
 
 
 @dataclass(frozen=True)
@@ -291,8 +301,36 @@ class _Conversation:
             return replace(state, step=Step.CONFIRM_STATE), with_lead(self.ask_state_text(state))
         if state.place is None:
             text = self.say("ask_place", need=self.need_label(state.need))
+            if self.should_ask_who(state):
+                # Optional and in the same turn: "52404, with my dog" answers both.
+                text = f"{text} {self.say('ask_who')}"
+                state = replace(state, who_asked=True)
             return replace(state, step=Step.ASK_PLACE), with_lead(text)
         return self.show_results(state, lead)
+
+    def should_ask_who(self, state: State) -> bool:
+        """Ask "just you, or with children or pets?" once, for shelter, when no one was
+        named and nothing says danger or hurry. It rides on the question for the place,
+        so it never costs a turn; a place given at once is answered at once."""
+        return (state.need == "shelter" and not state.who and not state.who_asked
+                and not state.urgent
+                and not state.after_safety and not _safety(self.classification)
+                and not _distressed(self.classification))
+
+    def prefer_open(self, state: State) -> bool:
+        """Return True when open places must come first: now, tonight, or night there."""
+        if state.urgent:
+            return True
+        place = state.place
+        zone_name = (place.timezone if place else "") or (
+            geography.state_timezone(place.state) if place else "")
+        if not zone_name:
+            return False
+        try:
+            local = self.inbound.now.astimezone(ZoneInfo(zone_name))
+        except (ZoneInfoNotFoundError, ValueError):
+            return False
+        return local.hour >= NIGHT_STARTS or local.hour < NIGHT_ENDS
 
     def show_results(self, state: State, lead: str = "") -> tuple[State, list[str]]:
         place, need = state.place, state.need
@@ -300,6 +338,8 @@ class _Conversation:
         results = self.listings.search(
             need, place, language=self.language, limit=PAGE_SIZE,
             offset=state.page * PAGE_SIZE, now=self.inbound.now,
+            populations=state.who, sub_need=state.sub_need,
+            prefer_open=self.prefer_open(state),
         )
         if state.page == 0:
             self.searched = results
@@ -327,7 +367,8 @@ class _Conversation:
             tail.append(self.say("exit_tip"))
             self.tip_used = True
         text = render_results(results, header=header, tail=" ".join(tail),
-                              language=self.language, channel=self.inbound.channel)
+                              language=self.language, channel=self.inbound.channel,
+                              now=self.inbound.now)
         return replace(state, step=Step.RESULTS), [text]
 
     # -- actions (named in transitions.TRANSITIONS) ----------------------------------
@@ -355,7 +396,8 @@ class _Conversation:
     def continue_with_need(self, state: State, need: str, line: str
                            ) -> tuple[State, list[str]]:
         """After a safety line, go on with the need named: ask the place, or search it."""
-        state = replace(self.apply_lookup(state, self.lookup), need=need, page=0)
+        state = replace(self.apply_lookup(state, self.lookup), need=need, page=0,
+                        sub_need=sub_need_of(self.inbound.text or "", need))
         if state.pending_city or state.place is None:
             return self.advance(state, line)
         # The numbers travel alone, so the places keep their full three segments.
@@ -435,7 +477,7 @@ class _Conversation:
 
     def menu(self, state: State) -> tuple[State, list[str]]:
         cleared = replace(state, step=Step.MENU, need="", page=0, pending_city="",
-                          pending_states=(), pending_likely="")
+                          pending_states=(), pending_likely="", sub_need="")
         return cleared, [self.menu_text()]
 
     def switch_language(self, state: State) -> tuple[State, list[str]]:
@@ -454,7 +496,8 @@ class _Conversation:
     def need(self, state: State, need: str | None = None) -> tuple[State, list[str]]:
         need = need or self.intent
         self.intent = need
-        state = replace(state, need=need, page=0)
+        state = replace(state, need=need, page=0,
+                        sub_need=sub_need_of(self.inbound.text or "", need))
         if self.lookup is not None and self.lookup.status == "not_found":
             return replace(state, step=Step.ASK_PLACE), [self.say("ask_place_again")]
         return self.advance(self.apply_lookup(state, self.lookup))
@@ -472,6 +515,8 @@ class _Conversation:
         intent = intent or self.intent
         state = self.apply_lookup(state, self.lookup)
         step = Step.MENU if state.step == Step.NEW else state.step
+        if intent == USING_VIOLENCE:
+            return self.using_violence(state)
         if intent != "talk_to_someone":
             return replace(state, step=step), [self.say(intent, ttl=self.settings.ttl_minutes)]
         text = self.say("talk_to_someone")
@@ -487,6 +532,16 @@ class _Conversation:
             text += "\n" + self.say("talk_nearest", name=hit.name, phone=hit.phone,
                                     town=hit.city)
         return replace(state, step=step), [text]
+
+    def using_violence(self, state: State) -> tuple[State, list[str]]:
+        """Someone who uses violence and wants to stop: the hotline, then intervention
+        programs (local, state-wide, then the national line), never a survivor's list."""
+        state = replace(state, need=USING_VIOLENCE, page=0, sub_need="")
+        if state.place is None and not state.pending_city:
+            text = (f"{self.say('using_violence')}\n"
+                    f"{self.say('ask_place', need=self.need_label(USING_VIOLENCE))}")
+            return replace(state, step=Step.ASK_PLACE), [text]
+        return self.advance(state, self.say("using_violence_lead"))
 
     def place(self, state: State) -> tuple[State, list[str]]:
         lookup = self.lookup
@@ -653,6 +708,7 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
 
     language = _language(current, classification, inbound.text, inbound.language_hint)
     current = replace(current, language=language)
+    current = _with_fit_signals(current, classification, inbound.text, event)
     transition = transition_for(current.step, event)
     conversation = _Conversation(current, inbound, classification, listings, settings,
                                  lookup, choice)
@@ -683,6 +739,16 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
     return Turn(new_state.to_dict(), rendered, classification, False, event.value,
                 transition.action, new_state.step.value,
                 _usage(conversation, new_state, language))
+
+
+def _with_fit_signals(state: State, classification, text: str, event: Event) -> State:
+    """Return `state` with who the help is for and its urgency, as this message says."""
+    named = [*(getattr(classification, "who", ()) or ()), *ages_named(text or "")]
+    who = tuple(dict.fromkeys((*state.who, *(p for p in named if p in POPULATIONS))))
+    urgent = state.urgent or getattr(classification, "urgency", "") in ("now", "tonight")
+    if event == Event.MENU:
+        who, urgent = (), False  # starting over: a new search for whoever asks now
+    return replace(state, who=who, urgent=urgent)
 
 
 def _exit_reply(settings: EngineSettings, classification, inbound: Inbound) -> str:

@@ -2,7 +2,8 @@
 
 Only what the next reply needs: the language, the step, the need, the place, the page
 of results, the opted-out flag, whether the exit tip was given, a city waiting for
-its state, and whether the last steps follow a danger or self-harm reply.
+its state, whether the last steps follow a danger or self-harm reply, and who the help
+is for (populations, a sub-need, whether it is needed tonight).
 Never a message body, never a number (privacy rule 2).
 """
 
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 
 from bot.engine.transitions import Step
 from resources_db.geography import Place
+from resources_db.vocabulary import POPULATIONS
 
 STATE_VERSION = 1
 _PLACE_FIELDS = {field.name for field in fields(Place)}
@@ -50,6 +52,13 @@ class State:
     # "danger" or "self_harm" while the conversation is in the steps after that reply:
     # there only a real place counts as a place, and a status update is acknowledged.
     after_safety: str = ""
+    # Who the help is for (populations named so far), the part of the need asked for
+    # ("family" for legal), whether it is needed now or tonight, and whether the short
+    # "just you, or with children or pets?" question was asked already.
+    who: tuple[str, ...] = ()
+    sub_need: str = ""
+    urgent: bool = False
+    who_asked: bool = False
 
     def to_dict(self) -> dict:
         """Return the JSON form stored in ConversationState.state."""
@@ -66,6 +75,10 @@ class State:
             "pending_states": list(self.pending_states),
             "pending_likely": self.pending_likely,
             "after_safety": self.after_safety,
+            "who": list(self.who),
+            "sub_need": self.sub_need,
+            "urgent": self.urgent,
+            "who_asked": self.who_asked,
         }
 
     @classmethod
@@ -92,4 +105,8 @@ class State:
             pending_likely=str(data.get("pending_likely") or ""),
             after_safety=(data.get("after_safety")
                           if data.get("after_safety") in ("danger", "self_harm") else ""),
+            who=tuple(str(w) for w in data.get("who") or () if w in POPULATIONS),
+            sub_need=str(data.get("sub_need") or ""),
+            urgent=bool(data.get("urgent")),
+            who_asked=bool(data.get("who_asked")),
         )

@@ -58,6 +58,7 @@ NEED_LABELS: dict[str, dict[str, str]] = {
         "faith": "faith-based support",
         "advocacy": "an advocate",
         "hotline": "a help line",
+        "using_violence": "a program to stop hurting a partner",
     },
     "es": {
         "shelter": "un lugar seguro donde quedarse",
@@ -74,6 +75,7 @@ NEED_LABELS: dict[str, dict[str, str]] = {
         "faith": "apoyo de una comunidad de fe",
         "advocacy": "una persona de apoyo",
         "hotline": "una línea de ayuda",
+        "using_violence": "un programa para dejar de lastimar a la pareja",
     },
 }
 
@@ -162,6 +164,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "result_national": "National",
         "result_text": "text",
         "result_more": "Reply MORE for more.",
+        "result_text_keyword": "text {keyword} to {number}",
+        "result_opens_today": "opens {time}",
+        "result_opens_tomorrow": "opens tomorrow {time}",
+        "result_opens_day": "opens {day} {time}",
+        "result_checked_today": "checked today",
+        "result_checked_days": "checked {count} days ago",
+        "result_checked_week": "checked 1 week ago",
+        "result_checked_weeks": "checked {count} weeks ago",
+        "result_checked_month": "checked 1 month ago",
+        "result_checked_months": "checked {count} months ago",
+        "result_not_checked": "not checked recently: call first",
+        "result_space": "space reported {age} ago",
+        "result_full": "full, reported {age} ago",
+        "ask_who": "With children or pets? Say so too, like: 52404, with my dog.",
+        "place_taken": "{place}. Not there? Send your state.",
+        "using_violence_lead": "Thank you for reaching out. Wanting to change matters.",
         "emergency": (
             "If you are in danger now, call 911 (or text 911 where available). "
             "Hotline 24/7: {hotline}, or text START to 88788."
@@ -348,9 +366,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "result_national": "Nacional",
         "result_text": "texto",
         "result_more": "Responda MAS para ver más.",
+        "result_text_keyword": "envíe {keyword} al {number}",
+        "result_opens_today": "abre hoy {time}",
+        "result_opens_tomorrow": "abre mañana {time}",
+        "result_opens_day": "abre el {day} {time}",
+        "result_checked_today": "revisado hoy",
+        "result_checked_days": "revisado hace {count} días",
+        "result_checked_week": "revisado hace 1 semana",
+        "result_checked_weeks": "revisado hace {count} semanas",
+        "result_checked_month": "revisado hace 1 mes",
+        "result_checked_months": "revisado hace {count} meses",
+        "result_not_checked": "sin revisar hace tiempo: llame antes",
+        "result_space": "hay lugar, reportado hace {age}",
+        "result_full": "lleno, reportado hace {age}",
+        "ask_who": "¿Con niños o mascotas? Dígalo también, como: 52404, con mi perro.",
+        "place_taken": "{place}. ¿No es ahí? Envíe su estado.",
+        "using_violence_lead": "Gracias por escribir. Querer cambiar importa.",
         "emergency": (
             "Si está en peligro ahora, llame al 911 (o envíe texto al 911 donde se "
-            "pueda). Línea 24/7 en español: {hotline}, o texto START al 88788."
+            "pueda). Línea 24/7 en español: {hotline}, o envíe START al 88788."
         ),
         "emergency_offer_ask": (
             "Cuando pueda, responda con su código postal o ciudad para buscar un lugar "
@@ -361,7 +395,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "emergency_other": (
             "Si esa persona está en peligro ahora, llame al 911 por ella. Cuídese usted "
-            "también. Línea 24/7 en español: {hotline}, o texto START al 88788: le "
+            "también. Línea 24/7 en español: {hotline}, o envíe START al 88788: le "
             "ayudan a ayudarla."
         ),
         "emergency_offer_ask_other": (
@@ -453,6 +487,81 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+# Day names as hours are written in replies (the CSV writes them in English).
+DAY_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
+}
+
+# What a place offers that fits the person, in words ("takes pets", "serves teens").
+FIT_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "pets": "takes pets",
+        "children": "serves children",
+        "teens": "serves teens",
+        "men": "serves men",
+        "women": "serves women",
+        "lgbtq": "serves LGBTQ+",
+        "families": "serves families",
+        "immigrants": "serves immigrants",
+        "deaf": "serves Deaf people",
+        "disabilities": "serves people with disabilities",
+        "elders": "serves elders",
+        "native": "serves Native people",
+        "black": "serves Black survivors",
+        "latinx": "serves Latinx people",
+        "asian_pacific_islander": "serves Asian and Pacific Islander people",
+        "legal/family": "custody and divorce",
+        "legal/protective_order": "protection orders",
+        "legal/immigration": "immigration law",
+        "legal/housing": "housing law",
+        "health/sexual_assault_exam": "exams after sexual assault",
+        "health/injuries": "care for injuries",
+        "health/clinic": "clinic care",
+        "children/school": "school help",
+        "children/counseling": "counseling for kids",
+        "children/child_care": "child care",
+    },
+    "es": {
+        "pets": "acepta mascotas",
+        "children": "atiende a niños",
+        "teens": "atiende a jóvenes",
+        "men": "atiende a hombres",
+        "women": "atiende a mujeres",
+        "lgbtq": "atiende a LGBTQ+",
+        "families": "atiende a familias",
+        "immigrants": "atiende a inmigrantes",
+        "deaf": "atiende a personas sordas",
+        "disabilities": "atiende a personas con discapacidad",
+        "elders": "atiende a personas mayores",
+        "native": "atiende a personas nativas",
+        "black": "atiende a personas negras",
+        "latinx": "atiende a personas latinas",
+        "asian_pacific_islander": "atiende a personas asiáticas e isleñas del Pacífico",
+        "legal/family": "custodia y divorcio",
+        "legal/protective_order": "órdenes de protección",
+        "legal/immigration": "leyes de inmigración",
+        "legal/housing": "leyes de vivienda",
+        "health/sexual_assault_exam": "exámenes tras agresión sexual",
+        "health/injuries": "atención de heridas",
+        "health/clinic": "clínica",
+        "children/school": "ayuda con la escuela",
+        "children/counseling": "consejería para niños",
+        "children/child_care": "cuidado de niños",
+    },
+}
+
+
+def fit_label(language: str | None, code: str) -> str:
+    """Return how a fit is said ("takes pets"), or "" for one Harbor has no words for."""
+    return FIT_LABELS[language_or_default(language)].get(code, "")
+
+
+def day_name(language: str | None, weekday: int) -> str:
+    """Return the short name of a weekday (0 = Monday) in `language`."""
+    return DAY_NAMES[language_or_default(language)][weekday % 7]
 
 
 def language_or_default(language: str | None) -> str:
