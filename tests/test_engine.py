@@ -328,13 +328,17 @@ def test_a_city_in_several_states_asks_which_one():
     assert "Springfield, IL" in answered.replies[0]
 
 
-def test_a_city_with_a_likely_state_is_confirmed_not_guessed():
-    asked = turn(None, "I need a shelter in Houston", ExplodingListings())
-    assert "Is that Houston, TX?" in asked.replies[0]
-    confirmed = turn(asked.state, "yes")
-    assert "Houston, TX" in confirmed.replies[0]
-    other = turn(asked.state, "no")
-    assert "Which one?" in other.replies[0]
+def test_a_city_whose_largest_namesake_dominates_is_taken_at_once_and_named():
+    listings = FakeListings()
+    found = turn(None, "I need a shelter in Houston", listings)
+    assert found.step == Step.RESULTS.value
+    assert "Houston, TX. Not there? Send your state." in found.replies[0]
+    assert listings.calls[-1][1].state == "TX"
+    moved = turn(found.state, "PA", listings)
+    assert moved.step == Step.RESULTS.value
+    assert listings.calls[-1][1].state == "PA"
+    okay = turn(found.state, "ok", listings)  # "ok" is not Oklahoma
+    assert listings.calls[-1][1].state == "PA" and okay.step != Step.ASK_PLACE.value
 
 
 # -- danger --------------------------------------------------------------------------------
@@ -512,7 +516,7 @@ def test_a_real_place_after_danger_is_searched(text):
 
 
 def test_outside_the_steps_after_danger_a_loose_place_still_counts():
-    result = turn(state_at(Step.ASK_PLACE), "Ames", FakeListings(),
+    result = turn(state_at(Step.ASK_PLACE), "Springfield", FakeListings(),
                   classification=reading("unknown", 100))
     assert result.step == Step.CONFIRM_STATE.value
 

@@ -55,6 +55,8 @@ _SIMPLE_EVENTS = {
 _YES = {"yes", "y", "yeah", "yep", "yup", "ya", "yea", "si", "sip", "ok", "okay", "sure",
         "claro", "correct", "correcto", "right", "safe", "seguro"}
 _NO = {"no", "n", "nope", "nah", "not", "negative"}
+# Two-letter replies that are words before they are states ("ok" is not Oklahoma here).
+_NOT_A_STATE = _YES | _NO | {"hi", "me", "oh", "in", "or", "ty", "la", "de"}
 _NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MAX_STATES_LISTED = 6
@@ -275,7 +277,8 @@ class _Conversation:
             return state
         if lookup.status == "found" and lookup.place is not None:
             return replace(state, place=lookup.place, page=0, pending_city="",
-                           pending_states=(), pending_likely="")
+                           pending_states=(), pending_likely="",
+                           assumed_city=lookup.query_city if lookup.assumed else "")
         if lookup.status == "ambiguous":
             return replace(state, pending_city=lookup.query_city,
                            pending_states=tuple(lookup.candidate_states),
@@ -294,6 +297,13 @@ class _Conversation:
     # -- the search flow -----------------------------------------------------------
     def advance(self, state: State, lead: str = "") -> tuple[State, list[str]]:
         """Move a known need on: ask the state, ask the place, or show the places."""
+        if self.lookup is not None and self.lookup.assumed and state.place is not None \
+                and state.assumed_city:
+            # Taken at once as the largest namesake: say which, and how to change it.
+            taken = self.say("place_taken",
+                             place=f"{state.assumed_city}, {state.place.state}")
+            lead = f"{lead}\n{taken}" if lead else taken
+
         def with_lead(text: str) -> list[str]:
             return [f"{lead}\n{text}" if lead else text]
 
@@ -626,6 +636,11 @@ def _event(classification, text: str, state: State, channel: str
     if number and intent not in NEEDS and intent not in SUPPORT:
         value = int(number.group(1))
         return (Event.MENU, None, None) if value == 0 else (Event.CHOICE, None, value)
+    if state.assumed_city and intent not in NEEDS and fold(text) not in _NOT_A_STATE:
+        # "St. Louis" was taken as MO; "IL" or "Illinois" now moves it to that state.
+        code = geography.state_code(text or "")
+        if code:
+            return Event.PLACE, geography.resolve_city(state.assumed_city, code), None
     if state.step == Step.CONFIRM_STATE and state.pending_city:
         code = geography.state_code(text or "")
         if code is None and entities.get("state") and not entities.get("city") \

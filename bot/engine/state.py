@@ -59,6 +59,8 @@ class State:
     sub_need: str = ""
     urgent: bool = False
     who_asked: bool = False
+    # A city taken as its largest namesake ("St. Louis" -> MO): a state sent next moves it.
+    assumed_city: str = ""
 
     def to_dict(self) -> dict:
         """Return the JSON form stored in ConversationState.state."""
@@ -79,6 +81,7 @@ class State:
             "sub_need": self.sub_need,
             "urgent": self.urgent,
             "who_asked": self.who_asked,
+            "assumed_city": self.assumed_city,
         }
 
     @classmethod
@@ -109,4 +112,5 @@ class State:
             sub_need=str(data.get("sub_need") or ""),
             urgent=bool(data.get("urgent")),
             who_asked=bool(data.get("who_asked")),
+            assumed_city=str(data.get("assumed_city") or ""),
         )
