@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from operator import itemgetter
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .listing_rules import COLUMNS, ListingRecord, validate_listing
@@ -404,3 +404,17 @@ def apply_changes(
         })
     bulk_insert(session, AuditEntry.__table__, entries)
     return len(changed)
+
+
+# The listing-only fields an HSDS 3.1 import brings (no CSV column holds them).
+HSDS_DETAIL_COLUMNS = ("beds_available", "beds_total", "capacity_updated_at", "minimum_age",
+                       "maximum_age", "eligibility", "accessibility")
+
+
+def store_hsds_details(session: Session, records: Sequence[ListingRecord]) -> None:
+    """Write the reported space, ages, eligibility and accessibility of these records to
+    their stored listings: a re-import whose CSV columns did not change refreshes them."""
+    for record in records:
+        session.execute(
+            update(Listing).where(Listing.id == record.id)
+            .values({column: getattr(record, column) for column in HSDS_DETAIL_COLUMNS}))
