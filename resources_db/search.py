@@ -21,12 +21,13 @@ area matches go in the first); the state-wide and national tiers are one band ea
 The order, first difference wins:
 1. Listings that exclude the person come last (a women-only listing for a man, an
    adults-only one for a teen, by the populations and the age range it gives).
-2. The tier: local, then state-wide, then national.
-3. Fit: the populations asked for that the listing serves, and the sub-need asked for
+2. When it is needed now (`prefer_open`: the person said now or tonight, or it is night
+   where they are), open now or 24/7 before unknown hours before closed, whatever the
+   tier: at 2 am a national line that answers beats a local office that opens at nine.
+3. The tier: local, then state-wide, then national.
+4. Fit: the populations asked for that the listing serves, and the sub-need asked for
    (`legal/family` before a plain `legal`, which means the whole need, before a listing
    that names only other sub-needs of it).
-4. When it is needed now (`prefer_open`: the person said now or tonight, or it is night
-   where they are), open now or 24/7 before unknown hours before closed.
 5. The distance band; then verified in the last 12 months before stale or never
    verified; then the person's language; then nearest; then by name, so equal rows keep
    a stable order across pages.
@@ -295,7 +296,7 @@ class _Ranker:
         if self.prefer_open:
             closed = 0 if open_now is True else (1 if open_now is None else 2)
         tier = 0 if band < _STATE_BAND else band - _STATE_BAND + 1
-        key = (excluded, tier, -served_count, sub_rank, closed, band, stale, -language,
+        key = (excluded, closed, tier, -served_count, sub_rank, band, stale, -language,
                inf if distance is None else distance, row.name, row.id)
         return _Candidate(row.id, key, distance, open_now, row, fits)
 

@@ -759,7 +759,10 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
 def _with_fit_signals(state: State, classification, text: str, event: Event) -> State:
     """Return `state` with who the help is for and its urgency, as this message says."""
     named = [*(getattr(classification, "who", ()) or ()), *ages_named(text or "")]
-    who = tuple(dict.fromkeys((*state.who, *(p for p in named if p in POPULATIONS))))
+    kept = state.who
+    if event == Event.NEED and classification.intent != state.need:
+        kept = ()  # a new need: "my kids" said for a custody question is not about counseling
+    who = tuple(dict.fromkeys((*kept, *(p for p in named if p in POPULATIONS))))
     urgent = state.urgent or getattr(classification, "urgency", "") in ("now", "tonight")
     if event == Event.MENU:
         who, urgent = (), False  # starting over: a new search for whoever asks now

@@ -33,21 +33,24 @@ class _Detail:
     hours_detail: bool  # "Closed now (Mon-Fri 09:00-17:00)" rather than "Closed now"
     text_number: bool
     website: bool
-    freshness: bool = True
+    freshness: str = "all"  # "all", "stale" (only the call-first warning) or "none"
     fit: bool = True
 
 
 _CHAT_DETAIL = _Detail(200, 200, True, True, True)
+# Compacted in this order; the warning on a stale listing ("not checked recently: call
+# first") outlasts the reassurance on a fresh one, and the fit outlasts both.
 _SMS_DETAILS = (
     _Detail(60, 30, True, True, False),
     _Detail(44, 24, True, False, False),
     _Detail(36, 20, False, False, False),
     _Detail(28, 16, False, False, False),
-    _Detail(22, 12, False, False, False),
-    _Detail(16, 10, False, False, False),
-    _Detail(22, 12, False, False, False, freshness=False),
-    _Detail(16, 10, False, False, False, freshness=False),
-    _Detail(16, 10, False, False, False, freshness=False, fit=False),
+    _Detail(36, 20, False, False, False, freshness="stale"),
+    _Detail(28, 16, False, False, False, freshness="stale"),
+    _Detail(22, 12, False, False, False, freshness="stale"),
+    _Detail(16, 10, False, False, False, freshness="stale"),
+    _Detail(16, 10, False, False, False, freshness="none"),
+    _Detail(16, 10, False, False, False, freshness="none", fit=False),
 )
 # Reported space is shown only while it is this fresh.
 CAPACITY_SHOWN_FOR = timedelta(hours=24)
@@ -106,6 +109,8 @@ def _hours(hit: SearchHit, language: str, detail: _Detail) -> str:
     if hit.open_now is False:
         closed = replies.say(language, "result_closed_now")
         opens = _opens(hit, language)
+        if opens and not detail.hours_detail:
+            return opens  # "Opens tomorrow 09:00" says it is closed, in fewer characters
         if opens:
             closed = f"{closed}, {opens}"
         if detail.hours_detail and hours:
@@ -116,13 +121,16 @@ def _hours(hit: SearchHit, language: str, detail: _Detail) -> str:
     return replies.say(language, "result_hours_unknown")
 
 
+def is_stale(verified_at: date | None, today: date) -> bool:
+    """Return True when a listing was never checked, or not in the last year."""
+    return verified_at is None or (today - verified_at).days > STALE_AFTER_DAYS
+
+
 def freshness(verified_at: date | None, today: date, language: str) -> str:
     """Return how fresh a listing is in words ("checked 3 weeks ago")."""
-    if verified_at is None:
+    if is_stale(verified_at, today):
         return replies.say(language, "result_not_checked")
     days = max(0, (today - verified_at).days)
-    if days > STALE_AFTER_DAYS:
-        return replies.say(language, "result_not_checked")
     if days == 0:
         return replies.say(language, "result_checked_today")
     if days < 7:
@@ -197,7 +205,8 @@ def render_hit(hit: SearchHit, number: int, language: str, detail: _Detail,
     space = _capacity(hit, now, language)
     if space:
         parts.append(space)
-    if detail.freshness:
+    if detail.freshness == "all" or (detail.freshness == "stale" and is_stale(
+            hit.verified_at, now.date())):
         parts.append(freshness(hit.verified_at, now.date(), language))
     line = ". ".join(part[:1].upper() + part[1:] for part in parts) + "."
     if detail.website and hit.website and contact != hit.website:
