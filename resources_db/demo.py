@@ -11,20 +11,30 @@ real numbers and hours.
 
 `load_demo_listings` is idempotent: it goes through the ordinary import plan, so a second
 run finds every listing unchanged and writes nothing.
+
+`demo_capacity.csv` gives three demo shelters the space they reported (as an HSDS 3.1
+`service_capacity` would), at fixed times on 2026-11-20: replies show space only while
+it is under 24 hours old, so the transcripts that run on that day show it and a demo run
+later shows none, as it should.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from .database import make_engine, make_session_factory, scratch_database
 from .listings_csv import ImportPlan, apply_import, plan_import, read_listings_csv
+from .models import Listing
 
 DEMO_LISTINGS_CSV = Path(__file__).parent / "data" / "demo_listings.csv"
+DEMO_CAPACITY_CSV = Path(__file__).parent / "data" / "demo_capacity.csv"
 DEMO_REGIONS = {
     "Cedar Rapids, IA": "52401",
     "Louisville, KY": "40202",
@@ -45,7 +55,19 @@ def load_demo_listings(session: Session, actor: str = "demo") -> ImportPlan:
         raise DemoDataError(f"{DEMO_LISTINGS_CSV.name} is invalid: {problems}")
     plan = plan_import(session, parsed.records)
     apply_import(session, plan, actor=actor, source="demo")
+    _load_demo_capacity(session)
     return plan
+
+
+def _load_demo_capacity(session: Session) -> None:
+    """Write the demo shelters' reported space (demo_capacity.csv) to their listings."""
+    with DEMO_CAPACITY_CSV.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            session.execute(update(Listing).where(Listing.id == row["listing_id"]).values(
+                beds_available=int(row["beds_available"]),
+                beds_total=int(row["beds_total"]),
+                capacity_updated_at=datetime.fromisoformat(
+                    row["updated_at"].replace("Z", "+00:00")).astimezone(UTC)))
 
 
 @contextmanager

@@ -75,6 +75,11 @@ _NOT_A_CITY = {
     "normal", "fairplay", "rough", "bliss", "protection", "deal", "box", "post", "bath",
     "canton", "power", "place", "center", "central", "lake", "river", "beach", "park",
     "general", "a", "the", "my", "me", "we", "of", "and", "or", "la", "el",
+    # Who the help is for, and words said beside a place ("I'm a man", "for my kids").
+    "man", "men", "woman", "women", "boy", "girl", "kid", "kids", "child", "baby", "son",
+    "daughter", "mom", "dad", "mother", "father", "wife", "husband", "friend", "dog",
+    "cat", "pet", "pets", "family", "teen", "youth", "elder", "nino", "nina", "hijo",
+    "hija", "perro", "gato", "now", "tonight", "today", "soon", "asap", "ahora",
 }
 
 # Words people add around a place that are no part of it ("st louis rn", "52404 pls").

@@ -441,7 +441,9 @@ def search(
     ranker = _Ranker(place, category, language, wanted, sub_need, open_now, prefer_open, now)
 
     local, wide, radius = _candidates(session, category, place, ranker)
-    ordered = [*local, *wide]
+    # One order over every tier: open-first and excluded-last cross the tiers (the key
+    # starts with them), otherwise this is local, then state-wide, then national.
+    ordered = sorted([*local, *wide], key=lambda candidate: candidate.sort_key)
     page = ordered[offset : offset + limit] if limit > 0 else []
     hits = tuple(_hit(candidate, now) for candidate in page)
     return SearchResults(

@@ -28,6 +28,7 @@ from bot.engine.state import State
 from bot.engine.transitions import Event, Step, transition_for
 from bot.texts import replies
 from bot.texts.sms_text import to_gsm7
+from intents.reading import WHO_WORDS
 from intents.sub_needs import ages_named, sub_need_of
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup
@@ -71,6 +72,10 @@ _AFTER_SAFETY_STEPS = frozenset({Step.ASK_PLACE, Step.CONFIRM_STATE, Step.OFFER_
 # Night where the person is: from 21:00 to 07:00 places that are open come first.
 NIGHT_STARTS, NIGHT_ENDS = 21, 7
 USING_VIOLENCE = "using_violence"
+_WHO_WORDS = frozenset(word for words in WHO_WORDS.values() for word in words.split())
+# Small words around a place and who it is for ("52404, with my 3 kids", "con mis hijos").
+_CONNECTORS = frozenset("with my and me i im in at for the our con mis mi y yo en para "
+                        "los las el la nuestros nuestras".split())
 
 
 class Listings(Protocol):
@@ -648,6 +653,10 @@ def _event(classification, text: str, state: State, channel: str
             code = entities["state"]
         if code:
             return Event.PLACE, geography.resolve_city(state.pending_city, code), None
+    if intent in NEEDS and state.step == Step.ASK_PLACE and state.need \
+            and _place_and_who_only(text, entities):
+        # "52404 con mis hijos" answers where (and for whom), not a new need.
+        return Event.PLACE, _lookup_from_entities(entities), None
     if intent in NEEDS:
         return Event.NEED, _lookup_from_entities(entities), None
     if intent in SUPPORT:
@@ -677,6 +686,19 @@ def _event(classification, text: str, state: State, channel: str
         if after_safety:
             return Event.STATUS, None, None
     return event, None, None
+
+
+def _place_and_who_only(text: str, entities: dict) -> bool:
+    """Return True when `text` names a place and who it is for, and nothing else."""
+    if not (entities.get("zip") or entities.get("city")):
+        return False
+    place_words = set(fold(" ".join(str(value) for value in entities.values())).split())
+    place_words |= set(geography.normalize_place_text(entities.get("city") or "").split())
+    rest = [word for word in fold(text).split()
+            if word not in place_words and word not in _WHO_WORDS
+            and word not in _CONNECTORS and not word.isdigit()
+            and word not in geography.FILLER_WORDS]
+    return not rest
 
 
 def _language(state: State, classification, text: str, hint: str | None) -> str:

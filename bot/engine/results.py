@@ -3,7 +3,7 @@
 Each place says its name, phone, town and distance, whether it is open now (or its
 hours, or when a closed one opens next), whether it is confidential, how it fits the
 person in words ("takes pets", "custody and divorce"), space a shelter reported in the
-last 24 hours, and how fresh the listing is ("checked 3 weeks ago"; over a year, "not
+last 24 hours, else how fresh the listing is ("checked 3 weeks ago"; over a year, "not
 checked recently: call first"). Everything is in the person's language, day names and
 the hotline's text line included. A long answer is compacted step by step (shorter
 names, hours only as open/closed, shorter towns, then the freshness) until the whole
@@ -49,6 +49,7 @@ _SMS_DETAILS = (
     _Detail(28, 16, False, False, False, freshness="stale"),
     _Detail(22, 12, False, False, False, freshness="stale"),
     _Detail(16, 10, False, False, False, freshness="stale"),
+    _Detail(14, 0, False, False, False, freshness="stale"),
     _Detail(16, 10, False, False, False, freshness="none"),
     _Detail(16, 10, False, False, False, freshness="none", fit=False),
 )
@@ -177,7 +178,7 @@ def _town(hit: SearchHit, language: str, detail: _Detail) -> str:
         return replies.say(language, "result_national")
     if hit.scope == "state":
         return replies.say(language, "result_statewide")
-    town = shorten(hit.city, detail.town_length) if hit.city else ""
+    town = shorten(hit.city, detail.town_length) if hit.city and detail.town_length else ""
     if hit.distance_miles is not None:
         return f"{town} ({_distance(hit.distance_miles)})" if town else _distance(
             hit.distance_miles)
@@ -204,8 +205,8 @@ def render_hit(hit: SearchHit, number: int, language: str, detail: _Detail,
             parts.append(", ".join(fits))
     space = _capacity(hit, now, language)
     if space:
-        parts.append(space)
-    if detail.freshness == "all" or (detail.freshness == "stale" and is_stale(
+        parts.append(space)  # reported today: that is its freshness too
+    elif detail.freshness == "all" or (detail.freshness == "stale" and is_stale(
             hit.verified_at, now.date())):
         parts.append(freshness(hit.verified_at, now.date(), language))
     line = ". ".join(part[:1].upper() + part[1:] for part in parts) + "."
