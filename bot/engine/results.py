@@ -34,12 +34,12 @@ class _Detail:
     text_number: bool
     website: bool
     freshness: str = "all"  # "all", "stale" (only the call-first warning) or "none"
-    fit: bool = True
+    fits: int = 9  # how many fit words ("takes pets", "serves teens") at most
 
 
 _CHAT_DETAIL = _Detail(200, 200, True, True, True)
 # Compacted in this order; the warning on a stale listing ("not checked recently: call
-# first") outlasts the reassurance on a fresh one, and the fit outlasts both.
+# first") outlasts the reassurance on a fresh one and, last of all, the fit words.
 _SMS_DETAILS = (
     _Detail(60, 30, True, True, False),
     _Detail(44, 24, True, False, False),
@@ -50,8 +50,9 @@ _SMS_DETAILS = (
     _Detail(22, 12, False, False, False, freshness="stale"),
     _Detail(16, 10, False, False, False, freshness="stale"),
     _Detail(14, 0, False, False, False, freshness="stale"),
-    _Detail(16, 10, False, False, False, freshness="none"),
-    _Detail(16, 10, False, False, False, freshness="none", fit=False),
+    _Detail(14, 0, False, False, False, freshness="stale", fits=1),
+    _Detail(14, 0, False, False, False, freshness="stale", fits=0),
+    _Detail(14, 0, False, False, False, freshness="none", fits=0),
 )
 # Reported space is shown only while it is this fresh.
 CAPACITY_SHOWN_FOR = timedelta(hours=24)
@@ -198,11 +199,10 @@ def render_hit(hit: SearchHit, number: int, language: str, detail: _Detail,
     parts.append(_hours(hit, language, detail))
     confidential = "result_confidential" if hit.confidential else "result_not_confidential"
     parts.append(replies.say(language, confidential))
-    if detail.fit:
-        fits = [label for label in (replies.fit_label(language, code) for code in hit.fits)
-                if label]
-        if fits:
-            parts.append(", ".join(fits))
+    fits = [label for label in (replies.fit_label(language, code) for code in hit.fits)
+            if label][:detail.fits]
+    if fits:
+        parts.append(", ".join(fits))
     space = _capacity(hit, now, language)
     if space:
         parts.append(space)  # reported today: that is its freshness too
