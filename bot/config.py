@@ -33,6 +33,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "PENDING_ERASURES_DIR": (None, "where EXITs answered during a database outage wait to be "
                              "erased; default: instance/pending-erasures"),
     "LOG_LEVEL": ("INFO", "Python logging level"),
+    "LANGUAGES": ("en,es", "languages Harbor answers in, e.g. en,es,vi (a catalog marked "
+                  "'needs review' should be switched on only after a native speaker checked it)"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
 }
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from bot.texts import replies
-from bot.texts.sms_text import segment_info, to_gsm7
+from bot.texts.sms_text import segment_info, to_gsm7, with_plain_punctuation
 from resources_db.search import SearchHit, SearchResults
 
 MAX_SMS_SEGMENTS = 3
@@ -69,11 +69,13 @@ def shorten(text: str, length: int) -> str:
     text = " ".join(text.split())
     if len(text) <= length:
         return text
-    cut = text[:length].rstrip(" ,;:-")
-    space = cut.rfind(" ")
-    if space >= length // 2:
-        cut = cut[:space].rstrip(" ,;:-")
-    return cut
+    cut = text[:length]
+    if text[length] != " ":
+        # Cut inside a word: end at the word before, if that keeps half the length.
+        space = cut.rfind(" ")
+        if space >= length // 2:
+            cut = cut[:space]
+    return cut.rstrip(" ,;:-")
 
 
 def _distance(miles: float) -> str:
@@ -215,9 +217,20 @@ def render_hit(hit: SearchHit, number: int, language: str, detail: _Detail,
     return line
 
 
+# Languages whose words change meaning without their marks (Vietnamese "ma", "má", "mà",
+# "mả", "mã", "mạ"): sent with the marks (UCS-2) whenever that fits in three segments.
+MARKED_LANGUAGES = frozenset({"vi"})
+
+
 def finish_sms(text: str, language: str) -> str:
-    """Return `text` as sent by SMS: a neutral start on the lock screen, GSM-7 only."""
-    return to_gsm7(replies.lock_screen_safe(text, language))
+    """Return `text` as sent by SMS: a neutral start on the lock screen; GSM-7, except a
+    Vietnamese reply that keeps its marks in three segments (then UCS-2)."""
+    safe = replies.lock_screen_safe(text, language)
+    if language in MARKED_LANGUAGES:
+        marked = with_plain_punctuation(safe)
+        if segment_info(marked).segments <= MAX_SMS_SEGMENTS:
+            return marked
+    return to_gsm7(safe)
 
 
 def fits_sms(text: str) -> bool:

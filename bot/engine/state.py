@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from bot.engine.transitions import Step
+from bot.texts import replies
 from resources_db.geography import Place
 from resources_db.vocabulary import POPULATIONS
 
@@ -93,7 +94,8 @@ class State:
             step = Step(data.get("step", Step.NEW.value))
         except ValueError:
             step = Step.NEW
-        language = data.get("language") if data.get("language") in ("en", "es") else ""
+        # Any language with a catalog; the engine answers in it only if it is switched on.
+        language = data.get("language") if data.get("language") in replies.LANGUAGES else ""
         page = data.get("page")
         return cls(
             language=language,
