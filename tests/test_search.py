@@ -429,3 +429,19 @@ def test_when_needed_now_open_places_come_first_and_a_closed_one_says_when_it_op
     assert results.hits[1].next_opening == (0, 3, 9 * 60)  # today (Thursday) at 09:00
     assert ids(search(session, "shelter", CEDAR_RAPIDS, limit=10, now=night)) == [
         "office", "always"]
+
+
+def test_an_age_range_that_shuts_out_a_teen_or_a_child_puts_that_listing_last(session):
+    from sqlalchemy import update
+
+    from resources_db.models import Listing
+
+    store(session, make("adults-only", miles=1), make("anyone", miles=10))
+    session.execute(update(Listing).where(Listing.id == "adults-only").values(minimum_age=18))
+    session.commit()
+    for who in ("teens", "children"):
+        results = search(session, "shelter", CEDAR_RAPIDS, populations=(who,), limit=10,
+                         now=NOW)
+        assert ids(results) == ["anyone", "adults-only"], who
+    assert ids(search(session, "shelter", CEDAR_RAPIDS, populations=("elders",), limit=10,
+                      now=NOW)) == ["adults-only", "anyone"]
