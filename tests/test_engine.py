@@ -259,7 +259,9 @@ def test_results_name_phone_town_distance_hours_and_confidentiality():
         hit(2, open_now=False, confidential=False, distance_miles=12.6),
         hit(3, open_now=None, hours="", scope="national", city="", distance_miles=None),
     ])
-    reply = turn(state_at(Step.ASK_PLACE, need="shelter"), "52404", listings).replies[0]
+    # The question for the place already asked about children or pets (who_asked).
+    reply = turn(state_at(Step.ASK_PLACE, need="shelter", who_asked=True), "52404",
+                 listings).replies[0]
     assert "1) Place 1, 319-555-0101. Cedar Rapids (2.2 mi). Open 24/7. Confidential." in reply
     assert "2) Place 2, 319-555-0102. Cedar Rapids (13 mi). Closed now" in reply
     assert "Not confidential" in reply

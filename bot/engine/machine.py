@@ -27,6 +27,7 @@ from bot.engine.results import finish_sms, fit_sms, fits_sms, render_results
 from bot.engine.state import State
 from bot.engine.transitions import Event, Step, transition_for
 from bot.texts import replies
+from bot.texts.sms_text import to_gsm7
 from intents.reading import WHO_WORDS
 from intents.sub_needs import ages_named, sub_need_of
 from resources_db import geography
@@ -72,6 +73,9 @@ _AFTER_SAFETY_STEPS = frozenset({Step.ASK_PLACE, Step.CONFIRM_STATE, Step.OFFER_
 # Night where the person is: from 21:00 to 07:00 places that are open come first.
 NIGHT_STARTS, NIGHT_ENDS = 21, 7
 USING_VIOLENCE = "using_violence"
+# The shelter question's answers: 1 just me, 2 with children, 3 with pets (or SKIP).
+_WHO_CHOICES = {1: (), 2: ("children",), 3: ("pets",)}
+_SKIP = frozenset({"skip", "saltar", "omitir", "bo qua", "just me", "only me", "solo yo"})
 _WHO_WORDS = frozenset(word for words in WHO_WORDS.values() for word in words.split())
 # Small words around a place and who it is for ("52404, with my 3 kids", "con mis hijos").
 _CONNECTORS = frozenset("with my and me i im in at for the our con mis mi y yo en para "
@@ -391,13 +395,24 @@ class _Conversation:
         tail = []
         if (state.page > 0 or results.local_total == 0) and results.has_more:
             tail.append(self.say("result_more"))
+        question = self.say("ask_who_after") if (
+            state.page == 0 and self.should_ask_who(state)) else ""
         if self.tip_pending:
             tail.append(self.say("exit_tip"))
             self.tip_used = True
-        text = render_results(results, header=header, tail=" ".join(tail),
-                              language=self.language, channel=self.inbound.channel,
-                              now=self.inbound.now)
-        return replace(state, step=Step.RESULTS), [text]
+        def render(extra: list[str]) -> str:
+            return render_results(results, header=header, tail=" ".join([*extra, *tail]),
+                                  language=self.language, channel=self.inbound.channel,
+                                  now=self.inbound.now)
+
+        if question:
+            # Optional, under places already shown: it never holds the places back, and
+            # it is left out when the places and the exit tip would not fit with it.
+            text = render([question])
+            if self.inbound.channel != "sms" or to_gsm7(question) in text:
+                return replace(state, step=Step.RESULTS, who_asked=True,
+                               who_pending=True), [text]
+        return replace(state, step=Step.RESULTS), [render([])]
 
     # -- actions (named in transitions.TRANSITIONS) ----------------------------------
     def welcome(self, state: State) -> tuple[State, list[str]]:
@@ -571,6 +586,15 @@ class _Conversation:
             return replace(state, step=Step.ASK_PLACE), [text]
         return self.advance(state, self.say("using_violence_lead"))
 
+    def who_answered(self, state: State) -> tuple[State, list[str]]:
+        """Take "1 just me, 2 with children, 3 with pets" or SKIP; rank the places again."""
+        who = _WHO_CHOICES.get(self.choice or 0, ())
+        if not who or not state.need or state.place is None:
+            step = state.step if state.step in (Step.RESULTS, Step.MENU) else Step.MENU
+            return replace(state, step=step), [self.say("acknowledge")]
+        state = replace(state, who=tuple(dict.fromkeys((*state.who, *who))), page=0)
+        return self.show_results(state)
+
     def place(self, state: State) -> tuple[State, list[str]]:
         lookup = self.lookup
         if lookup is None or lookup.status == "not_found":
@@ -651,6 +675,11 @@ def _event(classification, text: str, state: State, channel: str
     # station" is news, not Gas, KS), and a message with no need and no place is news.
     after_safety = bool(state.after_safety) and state.step in _AFTER_SAFETY_STEPS
     number = _NUMBER.match(text or "")
+    if state.who_pending and state.step == Step.RESULTS:
+        if number and int(number.group(1)) in _WHO_CHOICES:
+            return Event.WHO, None, int(number.group(1))
+        if fold(text) in _SKIP:
+            return Event.WHO, None, None
     if number and intent not in NEEDS and intent not in SUPPORT:
         value = int(number.group(1))
         return (Event.MENU, None, None) if value == 0 else (Event.CHOICE, None, value)
@@ -771,7 +800,8 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
     language = _language(current, classification, inbound.text, inbound.language_hint,
                          settings.languages)
     current = replace(current, language=language)
-    current = _with_fit_signals(current, classification, inbound.text, event)
+    current = replace(_with_fit_signals(current, classification, inbound.text, event),
+                      who_pending=False)
     transition = transition_for(current.step, event)
     conversation = _Conversation(current, inbound, classification, listings, settings,
                                  lookup, choice)

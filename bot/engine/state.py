@@ -60,6 +60,8 @@ class State:
     sub_need: str = ""
     urgent: bool = False
     who_asked: bool = False
+    # The question was just asked under the places: the next "1", "2", "3" or SKIP answers it.
+    who_pending: bool = False
     # A city taken as its largest namesake ("St. Louis" -> MO): a state sent next moves it.
     assumed_city: str = ""
 
@@ -82,6 +84,7 @@ class State:
             "sub_need": self.sub_need,
             "urgent": self.urgent,
             "who_asked": self.who_asked,
+            "who_pending": self.who_pending,
             "assumed_city": self.assumed_city,
         }
 
@@ -114,5 +117,6 @@ class State:
             sub_need=str(data.get("sub_need") or ""),
             urgent=bool(data.get("urgent")),
             who_asked=bool(data.get("who_asked")),
+            who_pending=bool(data.get("who_pending")),
             assumed_city=str(data.get("assumed_city") or ""),
         )

@@ -48,6 +48,7 @@ class Event(Enum):
     YES = "yes"
     NO = "no"
     STATUS = "status"  # after a safety reply: no need, no place ("I got out, I'm at a store")
+    WHO = "who"  # 1, 2, 3 or SKIP: the answer to "just you, or with children or pets?"
     UNKNOWN = "unknown"
 
 
@@ -130,6 +131,9 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     # After self-harm: YES gives someone to talk to now.
     (Step.OFFER_TALK, Event.YES): _t("talk_offer_accepted", Step.ASK_PLACE, Step.MENU),
     (Step.OFFER_TALK, Event.NO): _t("acknowledge", Step.MENU),
+    # Under the first places for shelter: "Just you, or with children or pets? Reply 1, 2,
+    # 3 or SKIP"; the answer ranks the places again for whoever is coming.
+    (ANY, Event.WHO): _t("who_answered", _FIND_OR_MENU),
     # Waiting for a place: YES ("ok") asks for it once more, plainly.
     (Step.ASK_PLACE, Event.YES): _t("ask_place_yes", Step.ASK_PLACE),
     (ANY, Event.YES): _t("acknowledge", _EVERY_STEP - {Step.NEW}),
