@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from operator import itemgetter
 
@@ -296,6 +296,7 @@ def save_listings(session: Session, records: Sequence[ListingRecord]) -> None:
     for chunk in _chunks(ids):
         existing.extend(session.scalars(select(Service.id).where(Service.id.in_(chunk))))
     if existing:
+        records = _keeping_hsds_details(session, records, existing)
         delete_listings(session, existing)
     _ensure_organizations(session, records)
     rows = _rows_for(records)
@@ -304,6 +305,24 @@ def save_listings(session: Session, records: Sequence[ListingRecord]) -> None:
         bulk_insert(session, model.__table__, rows[model])
     if existing:
         _delete_orphan_organizations(session)
+
+
+def _keeping_hsds_details(session: Session, records: Sequence[ListingRecord],
+                          existing: Sequence[str]) -> list[ListingRecord]:
+    """Return the records, each that brings no HSDS 3.1 details (a CSV row, an admin
+    edit) carrying the stored ones: editing a phone number must not erase reported space."""
+    stored: dict[str, dict] = {}
+    columns = [getattr(Listing, column) for column in HSDS_DETAIL_COLUMNS]
+    for chunk in _chunks(list(existing)):
+        for row in session.execute(select(Listing.id, *columns).where(Listing.id.in_(chunk))):
+            stored[row.id] = {column: getattr(row, column) for column in HSDS_DETAIL_COLUMNS}
+    kept = []
+    for record in records:
+        details = stored.get(record.id)
+        brings_none = all(getattr(record, column) in (None, "") for column in
+                          HSDS_DETAIL_COLUMNS)
+        kept.append(replace(record, **details) if details and brings_none else record)
+    return kept
 
 
 def _delete_orphan_organizations(session: Session) -> None:

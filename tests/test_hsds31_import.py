@@ -147,3 +147,21 @@ def test_a_reimport_refreshes_the_space_even_when_no_csv_column_changed(
     assert listing.capacity_updated_at.replace(tzinfo=UTC) == datetime(
         2026, 12, 2, 15, 30, tzinfo=UTC)
     assert listing.minimum_age == 18
+
+
+def test_an_edit_from_a_csv_row_or_the_admin_keeps_the_reported_space(
+        runner, db_session, tmp_path):
+    from resources_db.listing_rules import validate_listing
+    from resources_db.listings_store import listing_fields, save_listings
+
+    imported = runner.invoke(args=["resources", "import-hsds", "--skip-invalid",
+                                   str(usable_31_package(tmp_path))])
+    assert imported.exit_code == 0, imported.output
+    listing = db_session.scalar(select(Listing).where(Listing.id == f"hsds:{SHELTER}"))
+    fields = {**listing_fields(listing), "phone": "319-555-0199"}
+    save_listings(db_session, [validate_listing(fields).record])  # no HSDS details in it
+    db_session.commit()
+    db_session.expire_all()
+    edited = db_session.scalar(select(Listing).where(Listing.id == f"hsds:{SHELTER}"))
+    assert edited.phone == "319-555-0199"
+    assert (edited.beds_available, edited.beds_total, edited.minimum_age) == (3, 10, 18)
