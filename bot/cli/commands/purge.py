@@ -1,8 +1,10 @@
-"""`harbor purge`: delete expired conversation state and SMS retry-cache rows.
+"""`harbor purge`: delete expired conversation state and SMS retry-cache rows, reseal counts.
 
 Expired rows are never used and are also deleted lazily as they are found; this
 command (run it from cron or a scheduler, e.g. every 10 minutes) makes sure nothing
-outlives SESSION_TTL_MINUTES by much even when nobody writes again.
+outlives SESSION_TTL_MINUTES by much even when nobody writes again. On PostgreSQL it
+also rewrites the current weeks' usage counts in key order, so the order rows were
+written in says nothing about turns older than the last purge.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ def purge_command() -> None:
     from bot.conversations.store import purge_expired
     from bot.database import get_database
     from resources_db.models import utcnow
+    from resources_db.usage_counts import reseal_recent_counts
 
+    now = utcnow()
     with get_database().sessions() as session:
-        counts = purge_expired(session, utcnow())
+        counts = purge_expired(session, now)
+        session.commit()
+    with get_database().sessions() as session:
+        resealed = reseal_recent_counts(session, now.date())
         session.commit()
     click.echo(f"purged {counts['conversation_state']} conversation states and "
-               f"{counts['processed_message']} retry-cache rows")
+               f"{counts['processed_message']} retry-cache rows; resealed {resealed} "
+               "usage counts")
 
 
 COMMANDS = [purge_command]
