@@ -1,7 +1,7 @@
 """listing: reported shelter space, ages served, eligibility and accessibility (HSDS 3.1)
 
 Revision ID: 0004_referrals_fit
-Revises: 0003
+Revises: 0004_usage_count_unordered
 Create Date: 2026-12-02 15:10:00
 """
 
@@ -11,7 +11,7 @@ import resources_db.models.base
 
 
 revision = '0004_referrals_fit'
-down_revision = '0003'
+down_revision = '0004_usage_count_unordered'
 branch_labels = None
 depends_on = None
 
