@@ -32,14 +32,23 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "LOGIN_RATELIMIT": ("10 per minute", "login attempts per client address"),
     "PENDING_ERASURES_DIR": (None, "where EXITs answered during a database outage wait to be "
                              "erased; default: instance/pending-erasures"),
+    "TWILIO_ACCOUNT_SID": ("", "Twilio account for REST calls (advocates' SMS replies)"),
+    "TWILIO_API_URL": ("", "a base URL every Twilio REST call uses instead of Twilio's own"),
+    "TWILIO_FROM_NUMBER": ("", "number advocates' SMS replies come from, when the one the "
+                           "person wrote to is not known"),
+    "HANDOFF_PROGRAM_NAME": ("Harbor", "whose advocates answer people who ask for a person"),
+    "HANDOFF_LONG_WAIT_MINUTES": (15, "a longer wait for an advocate is said so, with the "
+                                  "hotline"),
     "LOG_LEVEL": ("INFO", "Python logging level"),
     "LANGUAGES": ("en,es", "languages Harbor answers in, e.g. en,es,vi (a catalog marked "
                   "'needs review' should be switched on only after a native speaker checked it)"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
+    "ADMIN_TWO_FACTOR_REQUIRED": (None, "network admins must turn on two-factor sign-in "
+                                  "before anything else; default: on in production only"),
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN")
-_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS"}
+_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "HANDOFF_LONG_WAIT_MINUTES"}
 
 
 class ConfigurationError(RuntimeError):
@@ -120,6 +129,10 @@ def load_config(
         config["PENDING_ERASURES_DIR"] = str(Path(instance_path).resolve() / "pending-erasures")
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = default_database_url(Path(instance_path).resolve())
+    required = config.get("ADMIN_TWO_FACTOR_REQUIRED")
+    config["ADMIN_TWO_FACTOR_REQUIRED"] = (
+        production if required is None
+        else str(required).strip().lower() in ("1", "true", "yes", "on"))
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = production

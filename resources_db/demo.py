@@ -10,7 +10,9 @@ lines for IA, KY, FL and MO are fictional too. The national lines are real, with
 real numbers and hours.
 
 `load_demo_listings` is idempotent: it goes through the ordinary import plan, so a second
-run finds every listing unchanged and writes nothing.
+run finds every listing unchanged and writes nothing. It never touches a listing that
+someone changed after it was loaded (any audit entry from another source than the
+demo): `make run` must not put a demo listing back over an admin's edit.
 
 `demo_capacity.csv` gives three demo shelters the space they reported (as an HSDS 3.1
 `service_capacity` would), at fixed times on 2026-11-20: replies show space only while
@@ -26,12 +28,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .database import make_engine, make_session_factory, scratch_database
 from .listings_csv import ImportPlan, apply_import, plan_import, read_listings_csv
-from .models import Listing
+from .models import AuditEntry, Listing
 
 DEMO_LISTINGS_CSV = Path(__file__).parent / "data" / "demo_listings.csv"
 DEMO_CAPACITY_CSV = Path(__file__).parent / "data" / "demo_capacity.csv"
@@ -53,21 +55,36 @@ def load_demo_listings(session: Session, actor: str = "demo") -> ImportPlan:
     if not parsed.ok:
         problems = "; ".join(str(error) for error in parsed.errors[:5])
         raise DemoDataError(f"{DEMO_LISTINGS_CSV.name} is invalid: {problems}")
-    plan = plan_import(session, parsed.records)
+    edited = edited_by_people(session, [record.id for record in parsed.records])
+    plan = plan_import(session, [record for record in parsed.records
+                                 if record.id not in edited])
     apply_import(session, plan, actor=actor, source="demo")
-    _load_demo_capacity(session)
+    _load_demo_capacity(session, edited)
     return plan
 
 
-def _load_demo_capacity(session: Session) -> None:
-    """Write the demo shelters' reported space (demo_capacity.csv) to their listings."""
+def _load_demo_capacity(session: Session, edited: set[str]) -> None:
+    """Write the demo shelters' reported space (demo_capacity.csv) to their listings,
+    except those someone changed since (`edited`)."""
     with DEMO_CAPACITY_CSV.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream):
+            if row["listing_id"] in edited:
+                continue
             session.execute(update(Listing).where(Listing.id == row["listing_id"]).values(
                 beds_available=int(row["beds_available"]),
                 beds_total=int(row["beds_total"]),
                 capacity_updated_at=datetime.fromisoformat(
                     row["updated_at"].replace("Z", "+00:00")).astimezone(UTC)))
+
+
+def edited_by_people(session: Session, ids: list[str]) -> set[str]:
+    """Return the ids among `ids` that someone changed (an audit entry not from the demo)."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        found.update(session.scalars(
+            select(AuditEntry.listing_id).where(AuditEntry.listing_id.in_(ids[start:start + 500]),
+                                                AuditEntry.source != "demo").distinct()))
+    return found
 
 
 @contextmanager

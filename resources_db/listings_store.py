@@ -43,6 +43,7 @@ from .models import (
     ServiceArea,
     ServiceAtLocation,
     TaxonomyTerm,
+    User,
     utcnow,
 )
 from .opening_hours import parse_hours
@@ -232,7 +233,7 @@ def _rows_for(records: Sequence[ListingRecord]) -> dict[type, list[dict]]:
             "confidential": r.confidential, "verified_at": r.verified_at, "active": r.active,
             "scope": r.scope, "search_latitude": r.search_latitude,
             "search_longitude": r.search_longitude, "timezone": r.timezone,
-            "updated_at": now,
+            "organization_id": org_id, "updated_at": now,
             "beds_available": r.beds_available, "beds_total": r.beds_total,
             "capacity_updated_at": r.capacity_updated_at, "minimum_age": r.minimum_age,
             "maximum_age": r.maximum_age, "eligibility": r.eligibility,
@@ -330,9 +331,12 @@ def _delete_orphan_organizations(session: Session) -> None:
     used_by_location = select(Location.organization_id).where(
         Location.organization_id.is_not(None)
     )
+    # Network members and the organizations staff accounts belong to stay without listings.
+    used_by_staff = select(User.organization_id).where(User.organization_id.is_not(None))
     session.execute(
         delete(Organization).where(
-            Organization.id.not_in(used), Organization.id.not_in(used_by_location)
+            Organization.id.not_in(used), Organization.id.not_in(used_by_location),
+            Organization.id.not_in(used_by_staff), Organization.member.is_(False),
         )
     )
 
@@ -394,10 +398,15 @@ def apply_changes(
     actor: str,
     source: str,
     user_id: int | None = None,
+    action: str | None = None,
+    method: str = "",
+    note: str = "",
 ) -> int:
     """Save the changed listings and append one AuditEntry for each; return how many.
 
-    Unchanged listings (no column differs) are skipped. Nothing is committed.
+    Unchanged listings (no column differs) are skipped. Nothing is committed. `action`
+    names the change in the log when it is more than create/update/deactivate (verify,
+    revert); `method` and `note` say how a verification was made and why a change was.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown audit source {source!r}")
@@ -413,8 +422,10 @@ def apply_changes(
             "user_id": user_id,
             "actor": actor,
             "listing_id": change.record.id,
-            "action": change.action,
+            "action": action or change.action,
             "source": source,
+            "method": method,
+            "note": note,
             "old_values": (
                 None if change.old_fields is None
                 else {column: change.old_fields.get(column, "") for column in columns}

@@ -94,6 +94,8 @@ class SearchHit:
     fits: tuple[str, ...] = ()  # the asked-for populations and sub-need it serves
     next_opening: tuple[int, int, int] | None = None  # closed: (days ahead, weekday, minute)
     timezone: str = ""
+    # Space reported free and when: the listing's HSDS 3.1 capacity, or its staff's
+    # fresher Beds update (filled by the caller, see resources_db.beds).
     beds_available: int | None = None
     beds_total: int | None = None
     capacity_updated_at: datetime | None = None

@@ -114,9 +114,9 @@ def test_freshness_in_words(days, english, spanish):
 
 
 @pytest.mark.parametrize(("age", "shown"), [
-    (timedelta(minutes=20), "Space reported 20 min ago"),
-    (timedelta(hours=2, minutes=10), "Space reported 2 h ago"),
-    (timedelta(hours=23, minutes=59), "Space reported 23 h ago"),
+    (timedelta(minutes=20), "Space: 2 beds free, reported 20 min ago"),
+    (timedelta(hours=2, minutes=10), "Space: 2 beds free, reported 2 h ago"),
+    (timedelta(hours=23, minutes=59), "Space: 2 beds free, reported 23 h ago"),
     (timedelta(hours=24, minutes=1), None),  # older than a day: not shown
 ])
 def test_reported_space_is_shown_only_while_under_24_hours(age, shown):
@@ -131,8 +131,8 @@ def test_reported_space_is_shown_only_while_under_24_hours(age, shown):
 
 def test_a_full_shelter_says_so_in_both_languages():
     full = hit(beds_available=0, beds_total=8, capacity_updated_at=NOW - timedelta(hours=1))
-    assert "Full, reported 1 h ago" in render_hit(full, 1, "en", CHAT, NOW)
-    assert "Lleno, reportado hace 1 h" in render_hit(full, 1, "es", CHAT, NOW)
+    assert "No beds free, reported 1 h ago" in render_hit(full, 1, "en", CHAT, NOW)
+    assert "Sin camas libres, informado hace 1 h" in render_hit(full, 1, "es", CHAT, NOW)
 
 
 def test_a_closed_place_says_when_it_opens_with_the_persons_day_names():

@@ -1,8 +1,9 @@
 """One turn of a stored conversation: what every surface (SMS, web chat, console) calls.
 
 `run_turn` loads the state, runs the engine, stores the new state (or erases it all on
-exit), keeps the SMS retry cache and counts the turn for the insights page (sms and
-chat only, never the console). It takes the caller's session and never commits: the
+exit), keeps the SMS retry cache, files a survivor's anonymous report of a wrong
+listing (WRONG 2) and counts the turn for the insights page (sms and chat only, never
+the console). It takes the caller's session and never commits: the
 view commits, and `commit_turn` is the helper views use so that a database that fails
 at commit still gets a safe answer out.
 
@@ -25,11 +26,24 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.conversations import store
+from bot.conversations import handoffs, store
 from bot.conversations.pending_erasures import pending_erasures
-from bot.engine import EngineSettings, Inbound, Turn, handle, handle_without_database
+from bot.conversations.sealed_contact import seal
+from bot.conversations.twilio_rest import delete_messages_later
+from bot.engine import (
+    Availability,
+    EngineSettings,
+    HandoffRequest,
+    Inbound,
+    Turn,
+    handle,
+    handle_without_database,
+    handoff_ended,
+)
 from bot.texts import replies
+from resources_db.beds import with_fresh_beds
 from resources_db.geography import Place
+from resources_db.listing_reports import file_report
 from resources_db.models import utcnow
 from resources_db.search import SearchResults, search
 from resources_db.usage_counts import record_usage
@@ -73,10 +87,29 @@ class DatabaseListings:
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
                offset: int, now: datetime, populations: tuple[str, ...] = (),
                sub_need: str = "", prefer_open: bool = False) -> SearchResults:
-        """Return one page of listings from resources_db.search."""
-        return search(self.session, category, place, language=language, limit=limit,
-                      offset=offset, now=now, populations=populations, sub_need=sub_need,
-                      prefer_open=prefer_open)
+        """Return one page of listings from resources_db.search, with fresh bed reports."""
+        results = search(self.session, category, place, language=language, limit=limit,
+                         offset=offset, now=now, populations=populations, sub_need=sub_need,
+                         prefer_open=prefer_open)
+        return with_fresh_beds(self.session, results, now)
+
+
+@dataclass(frozen=True)
+class DutyRoster:
+    """The engine's `Advocates`: who is on duty now, bound to this request's session."""
+
+    session: Session
+
+    def availability(self, now: datetime) -> Availability:
+        """Return who would answer one more person, and about how long the wait is."""
+        from bot.staff import duty
+
+        clock = utcnow()
+        open_now = handoffs.all_open(self.session, clock)
+        waiting = sum(1 for handoff in open_now if handoff.status == handoffs.WAITING)
+        on_duty = duty.on_duty_now(self.session, clock,
+                                   handoffs.open_chats_by_advocate(open_now))
+        return duty.availability(on_duty, waiting)
 
 
 def _inbound(text: str, channel: str, now: datetime | None, language_hint: str | None,
@@ -125,13 +158,18 @@ def forget_settled_erasures(config: Mapping, keys: tuple[str, ...]) -> None:
 
 def run_turn(session: Session, *, namespace: str, key_material: str, channel: str, text: str,
              config: Mapping, message_id: str | None = None, now: datetime | None = None,
-             language_hint: str | None = None, classification=None) -> TurnResult:
+             language_hint: str | None = None, classification=None,
+             reply_from: str = "") -> TurnResult:
     """Run one turn of conversation `key_material` in `namespace`; the caller commits.
 
     `message_id` (the Twilio MessageSid) makes the turn idempotent: a retry returns
     the replies of the first delivery and changes nothing. `now` is the engine's clock
     (opening hours); expiry always runs on the real clock. `classification` is the
     view's classification of `text` when it has one already (classify once a message).
+    `reply_from` is Harbor's number an SMS came to: an advocate's replies go out from it.
+
+    Survivors' channels may be handed off to an advocate on duty (bot.conversations.
+    handoffs); the console simulator is not, and gets the hotline instead.
     """
     from intents import classify
 
@@ -158,18 +196,36 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
                                   step=str(state.get("step", "")), key=key,
                                   erasures_settled=settled)
         before = store.load_state(session, key, clock)
+        if (before or {}).get("step") == "with_person" and handoffs.load(
+                session, key, clock) is None:
+            # The hand-off is gone (closed while this message came in): back with Harbor.
+            before = handoff_ended(before)
         turn: Turn = handle(
             before,
             _inbound(text, channel, now, language_hint, classification),
             DatabaseListings(session),
             EngineSettings.from_config(config),
+            advocates=DutyRoster(session) if namespace in SURVIVOR_NAMESPACES else None,
         )
         if turn.erase:
+            ended = handoffs.load(session, key, clock)
+            if ended is not None:  # counted as ended; erase() below deletes it
+                handoffs.end(session, ended, clock)
+                # What the advocate texted goes from Twilio's log too, without waiting.
+                delete_messages_later(config, ended.sent)
             store.erase(session, key)
         else:
             store.save_state(session, key, namespace, turn.state or {}, clock, ttl)
             if message is not None:
                 store.remember_processed(session, message, key, list(turn.replies), clock, ttl)
+            if turn.handoff is not None and namespace in SURVIVOR_NAMESPACES:
+                _carry_handoff(session, turn.handoff, key=key, namespace=namespace,
+                               key_material=key_material, reply_from=reply_from,
+                               config=config, clock=clock, ttl=ttl)
+        if turn.report is not None and namespace in SURVIVOR_NAMESPACES:
+            # Anonymous by construction: the listing and the reason, never the key.
+            file_report(session, turn.report.listing_id, turn.report.reason,
+                        clock.date())
         if namespace in COUNTED_NAMESPACES and turn.usage is not None:
             usage = turn.usage
             # The engine's clock picks the week: real turns pass none, demo seeding back-dates.
@@ -193,6 +249,25 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
         key=key,
         erasures_settled=settled,
     )
+
+
+def _carry_handoff(session: Session, request: HandoffRequest, *, key: str, namespace: str,
+                   key_material: str, reply_from: str, config: Mapping, clock: datetime,
+                   ttl: int) -> None:
+    """Do what the engine asked of the hand-off: start it, add a message, or end it."""
+    current = handoffs.load(session, key, clock)
+    if request.kind == "start":
+        if current is None:
+            contact = seal(config, key_material) if namespace == "sms" else ""
+            handoffs.open_handoff(session, key, channel=namespace, shared=dict(request.shared),
+                                  now=clock, ttl_minutes=ttl, contact=contact,
+                                  reply_from=reply_from if namespace == "sms" else "")
+    elif request.kind == "relay":
+        if current is not None:
+            handoffs.add_message(session, current, "survivor", request.text, clock, ttl,
+                                 safety=request.safety)
+    elif request.kind == "end" and current is not None:
+        handoffs.end(session, current, clock)
 
 
 def commit_turn(session: Session, result: TurnResult, text: str, channel: str,

@@ -10,6 +10,11 @@ Expiry: every row carries `expires_at` (last activity plus SESSION_TTL_MINUTES).
 Expired state is never returned; it is deleted when it is found (lazy purge) and by
 `purge_expired` (the `harbor purge` command, and at most once a minute per process).
 
+Hand-offs: while a survivor talks with an advocate, the hand-off (what the person agreed
+to share and the messages since YES) is one more row of the same table, keyed by
+"handoff:" + the conversation key, channel "handoff", with the same expiry. `erase`
+deletes it with the conversation, so EXIT, expiry and the purge take it too.
+
 The functions take the caller's Session and never commit: the view commits.
 """
 
@@ -23,13 +28,15 @@ import time
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from resources_db.database import upsert_insert
 from resources_db.models import ConversationState, ProcessedMessage
 
 NAMESPACES = ("sms", "chat", "console")
+HANDOFF_PREFIX = "handoff:"
+HANDOFF_CHANNEL = "handoff"
 PURGE_INTERVAL_SECONDS = 60.0
 
 _last_purge = 0.0
@@ -47,6 +54,11 @@ def conversation_key(hash_key: str, namespace: str, key_material: str) -> str:
     if not hash_key:
         raise ValueError("HASH_KEY is empty")
     return f"{namespace}:{_digest(hash_key, key_material)}"
+
+
+def handoff_key(key: str) -> str:
+    """Return the key of conversation `key`'s hand-off row."""
+    return HANDOFF_PREFIX + key
 
 
 def message_key(hash_key: str, namespace: str, message_id: str) -> str:
@@ -103,6 +115,28 @@ def save_state(session: Session, key: str, channel: str, state: dict, now: datet
     })
 
 
+def load_state_for_update(session: Session, key: str, now: datetime) -> dict | None:
+    """Return the live state of `key`, its row locked until the transaction ends.
+
+    For changes two people may make at once (two advocates claiming one hand-off): the
+    second waits for the first's commit and then reads what it wrote. A write that changes
+    nothing takes the lock (a row lock on PostgreSQL, the write lock on SQLite, which has
+    no SELECT ... FOR UPDATE).
+    """
+    session.execute(update(ConversationState).where(ConversationState.key == key)
+                    .values(expires_at=ConversationState.expires_at))
+    row = session.execute(_SELECT_STATE, {"key": key}).first()
+    if row is None or row[1] <= now:
+        return None
+    return dict(row[0] or {})
+
+
+def replace_state(session: Session, key: str, state: dict) -> None:
+    """Store `state` for conversation `key` without moving its expiry (not an activity)."""
+    session.execute(update(ConversationState).where(ConversationState.key == key)
+                    .values(state=state))
+
+
 def find_processed(session: Session, message: str, now: datetime) -> list[str] | None:
     """Return the replies already given to this message key, or None if it is new."""
     row = session.execute(_SELECT_PROCESSED, {"message": message}).first()
@@ -128,7 +162,30 @@ def erase(session: Session, key: str) -> int:
     """Delete every row linked to conversation `key`; return how many went."""
     removed = session.execute(_ERASE_PROCESSED, {"key": key}).rowcount
     removed += session.execute(_ERASE_STATE, {"key": key}).rowcount
+    if not key.startswith(HANDOFF_PREFIX):
+        removed += session.execute(_ERASE_STATE, {"key": handoff_key(key)}).rowcount
     return removed
+
+
+def live_handoff_rows(session: Session, now: datetime) -> list[tuple[str, dict]]:
+    """Return (conversation key, hand-off state) of every live hand-off, oldest first."""
+    rows = session.execute(
+        select(ConversationState.key, ConversationState.state)
+        .where(ConversationState.channel == HANDOFF_CHANNEL,
+               ConversationState.expires_at > now)
+        .order_by(ConversationState.updated_at)
+    ).all()
+    return [(key[len(HANDOFF_PREFIX):], dict(state or {})) for key, state in rows]
+
+
+def touch(session: Session, key: str, now: datetime, ttl_minutes: int) -> None:
+    """Move the expiry of conversation `key` (and its hand-off) to `ttl_minutes` from now."""
+    expires = now + timedelta(minutes=ttl_minutes)
+    session.execute(
+        update(ConversationState)
+        .where(ConversationState.key.in_([key, handoff_key(key)]))
+        .values(expires_at=expires)
+    )
 
 
 def purge_expired(session: Session, now: datetime) -> dict[str, int]:

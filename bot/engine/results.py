@@ -35,6 +35,9 @@ class _Detail:
     website: bool
     freshness: str = "all"  # "all", "stale" (only the call-first warning) or "none"
     fits: int = 9  # how many fit words ("takes pets", "serves teens") at most
+    # Reported space with its count ("Space: 3 beds free, reported 2 h ago"); the
+    # shortest SMS forms say only "Space reported 2 h ago".
+    beds: bool = True
 
 
 _CHAT_DETAIL = _Detail(200, 200, True, True, True)
@@ -44,15 +47,15 @@ _SMS_DETAILS = (
     _Detail(60, 30, True, True, False),
     _Detail(44, 24, True, False, False),
     _Detail(36, 20, False, False, False),
-    _Detail(28, 16, False, False, False),
-    _Detail(36, 20, False, False, False, freshness="stale"),
-    _Detail(28, 16, False, False, False, freshness="stale"),
-    _Detail(22, 12, False, False, False, freshness="stale"),
-    _Detail(16, 10, False, False, False, freshness="stale"),
-    _Detail(14, 0, False, False, False, freshness="stale"),
-    _Detail(14, 0, False, False, False, freshness="stale", fits=1),
-    _Detail(14, 0, False, False, False, freshness="stale", fits=0),
-    _Detail(14, 0, False, False, False, freshness="none", fits=0),
+    _Detail(28, 16, False, False, False, beds=False),
+    _Detail(36, 20, False, False, False, freshness="stale", beds=False),
+    _Detail(28, 16, False, False, False, freshness="stale", beds=False),
+    _Detail(22, 12, False, False, False, freshness="stale", beds=False),
+    _Detail(16, 10, False, False, False, freshness="stale", beds=False),
+    _Detail(14, 0, False, False, False, freshness="stale", beds=False),
+    _Detail(14, 0, False, False, False, freshness="stale", fits=1, beds=False),
+    _Detail(14, 0, False, False, False, freshness="stale", fits=0, beds=False),
+    _Detail(14, 0, False, False, False, freshness="none", fits=0, beds=False),
 )
 # Reported space is shown only while it is this fresh.
 CAPACITY_SHOWN_FOR = timedelta(hours=24)
@@ -148,8 +151,12 @@ def freshness(verified_at: date | None, today: date, language: str) -> str:
                        else "result_checked_months", count=months)
 
 
-def _capacity(hit: SearchHit, now: datetime, language: str) -> str:
-    """Return reported space ("space reported 2 h ago") when reported in the last 24 h."""
+def _capacity(hit: SearchHit, now: datetime, language: str, detail: _Detail) -> str:
+    """Return the space reported in the last 24 h ("Space: 3 beds free, reported 2 h ago";
+    "Space reported 2 h ago" in the shortest SMS forms), or "".
+
+    `beds_available` and `capacity_updated_at` are the freshest report a place has: its
+    staff's Beds update or its HSDS 3.1 capacity (see resources_db.beds)."""
     updated = hit.capacity_updated_at
     if updated is None or hit.beds_available is None:
         return ""
@@ -159,9 +166,18 @@ def _capacity(hit: SearchHit, now: datetime, language: str) -> str:
     if age > CAPACITY_SHOWN_FOR or age < -timedelta(minutes=5):
         return ""
     minutes = max(0, int(age.total_seconds() // 60))
-    said = f"{minutes // 60} h" if minutes >= 60 else f"{max(minutes, 1)} min"
-    key = "result_space" if hit.beds_available > 0 else "result_full"
-    return replies.say(language, key, age=said)
+    if minutes < 60:
+        said = replies.say(language, "result_beds_minutes", minutes=max(minutes, 1))
+    else:
+        said = replies.say(language, "result_beds_hours", hours=minutes // 60)
+    available = hit.beds_available
+    if not detail.beds:
+        return replies.say(language, "result_space" if available > 0 else "result_full",
+                           age=said)
+    if available <= 0:
+        return replies.say(language, "result_beds_none", age=said)
+    key = "result_beds_one" if available == 1 else "result_beds"
+    return replies.say(language, key, count=available, age=said)
 
 
 def _contact(hit: SearchHit, language: str, detail: _Detail) -> str:
@@ -205,7 +221,7 @@ def render_hit(hit: SearchHit, number: int, language: str, detail: _Detail,
             if label][:detail.fits]
     if fits:
         parts.append(", ".join(fits))
-    space = _capacity(hit, now, language)
+    space = _capacity(hit, now, language, detail)
     if space:
         parts.append(space)  # reported today: that is its freshness too
     elif detail.freshness == "all" or (detail.freshness == "stale" and is_stale(

@@ -2,8 +2,9 @@
 
 Only what the next reply needs: the language, the step, the need, the place, the page
 of results, the opted-out flag, whether the exit tip was given, a city waiting for
-its state, whether the last steps follow a danger or self-harm reply, and who the help
-is for (populations, a sub-need, whether it is needed tonight).
+its state, whether the last steps follow a danger or self-harm reply, who the help
+is for (populations, a sub-need, whether it is needed tonight), and the ids of the
+listings last shown (so "WRONG 2" can name one).
 Never a message body, never a number (privacy rule 2).
 """
 
@@ -64,6 +65,13 @@ class State:
     who_pending: bool = False
     # A city taken as its largest namesake ("St. Louis" -> MO): a state sent next moves it.
     assumed_city: str = ""
+    # The listings of the last results shown, in order, and the number of the first:
+    # what "WRONG 2" points at. Listing ids only, never anything the person wrote.
+    shown_ids: tuple[str, ...] = ()
+    shown_from: int = 1
+    # WRONG 2 asked what is wrong: the listing and its number, until the answer comes.
+    report_listing: str = ""
+    report_number: int = 0
 
     def to_dict(self) -> dict:
         """Return the JSON form stored in ConversationState.state."""
@@ -86,6 +94,10 @@ class State:
             "who_asked": self.who_asked,
             "who_pending": self.who_pending,
             "assumed_city": self.assumed_city,
+            "shown_ids": list(self.shown_ids),
+            "shown_from": self.shown_from,
+            "report_listing": self.report_listing,
+            "report_number": self.report_number,
         }
 
     @classmethod
@@ -119,4 +131,12 @@ class State:
             who_asked=bool(data.get("who_asked")),
             who_pending=bool(data.get("who_pending")),
             assumed_city=str(data.get("assumed_city") or ""),
+            shown_ids=tuple(str(i) for i in data.get("shown_ids") or ())[:10],
+            shown_from=_positive(data.get("shown_from"), 1),
+            report_listing=str(data.get("report_listing") or ""),
+            report_number=_positive(data.get("report_number"), 0),
         )
+
+
+def _positive(value, default: int) -> int:
+    return value if isinstance(value, int) and value >= 0 else default

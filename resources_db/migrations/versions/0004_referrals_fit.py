@@ -11,7 +11,7 @@ import resources_db.models.base
 
 
 revision = '0004_referrals_fit'
-down_revision = '0004_usage_count_unordered'
+down_revision = '0004_partner_network'
 branch_labels = None
 depends_on = None
 
