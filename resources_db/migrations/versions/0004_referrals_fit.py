@@ -1,7 +1,7 @@
 """listing: reported shelter space, ages served, eligibility and accessibility (HSDS 3.1)
 
 Revision ID: 0004_referrals_fit
-Revises: 0004_usage_count_unordered
+Revises: 0004_partner_network
 Create Date: 2026-12-02 15:10:00
 """
 
