@@ -77,7 +77,7 @@ class PlaceFinder:
 
     def _only_place(self, folded: list[str], zip_code: str | None, city: str | None,
                     state: str | None) -> bool:
-        place_words = set(self.framing_words)
+        place_words = set(self.framing_words) | geography.FILLER_WORDS
         if zip_code:
             place_words.add(zip_code)
         if city:

@@ -7,10 +7,15 @@ so nothing is left behind.
 The synthetic listings look like a national directory: each sits at a random real ZIP
 (so density follows where ZIPs are: dense in cities, sparse in the plains), with one to
 three categories, about 3% state-wide and 0.2% national, 5% inactive, 15% stale, 5% with
-a county service area, a third speaking Spanish, and a mix of 24/7 and office hours.
+a county service area, a third speaking Spanish, and a mix of 24/7 and office hours;
+half of the legal, health and children listings name sub-needs (`legal/family`), and 2%
+also carry `using_violence` (which the search's guard must drop for a survivor).
 Queries mix ZIPs (70%), cities (20%) and states alone (10%), any category, sometimes a
-language, a population, open-now or a second page; each timed call opens its own session,
-as a request does.
+language, a population, open-now or a second page; and, for the ranking of issue 13,
+one or two populations (20%), a sub-need (40% of legal, health and children searches)
+and open-first at night (30%). Those extras come from a second random stream, so the
+listings and the base queries are the same as before they were added. Each timed call
+opens its own session, as a request does.
 """
 
 from __future__ import annotations
@@ -31,7 +36,10 @@ from .listing_rules import COLUMNS, validate_listing
 from .listings_csv import import_listings_csv
 from .listings_store import save_listings
 from .search import search
-from .vocabulary import CATEGORIES, POPULATIONS
+from .vocabulary import CATEGORIES, POPULATIONS, SUB_NEEDS, USING_VIOLENCE
+
+# The categories of a survivor's needs, in the order the benchmark always drew them from.
+_SURVIVOR_CATEGORIES = tuple(c for c in CATEGORIES if c != USING_VIOLENCE)
 
 _HOURS = ("24/7", "Mon-Fri 09:00-17:00", "Mon-Fri 08:00-18:00;Sat 09:00-13:00",
           "Tue,Thu 17:30-20:30", "")
@@ -46,6 +54,7 @@ def _real_zips() -> list[str]:
 def synthetic_listing_fields(count: int, seed: int = 7) -> list[dict[str, str]]:
     """Return `count` synthetic listings as CSV fields (valid, reproducible for a seed)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    extra = random.Random(seed * 1000 + 13)  # noqa: S311 - the issue-13 extras, apart
     zips = _real_zips()
     rows = []
     for index in range(count):
@@ -63,7 +72,11 @@ def synthetic_listing_fields(count: int, seed: int = 7) -> list[dict[str, str]]:
         elif rng.random() < 0.5:
             latitude = repr(round(place.latitude + rng.uniform(-0.02, 0.02), 5))
             longitude = repr(round(place.longitude + rng.uniform(-0.02, 0.02), 5))
-        categories = rng.sample(CATEGORIES, rng.choice((1, 1, 2, 3)))
+        categories = rng.sample(_SURVIVOR_CATEGORIES, rng.choice((1, 1, 2, 3)))
+        categories = [f"{c}/{extra.choice(SUB_NEEDS[c])}"
+                      if c in SUB_NEEDS and extra.random() < 0.5 else c for c in categories]
+        if extra.random() < 0.02:
+            categories.append(USING_VIOLENCE)
         stale = rng.random() < 0.15
         rows.append({
             "id": f"syn-{index:07d}",
@@ -114,6 +127,7 @@ def _percentiles(samples_ms: list[float]) -> dict[str, float]:
 
 def _queries(count: int, seed: int) -> list[dict]:
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    extra = random.Random(seed * 1000 + 13)  # noqa: S311 - the issue-13 extras, apart
     zips = _real_zips()
     queries = []
     for _ in range(count):
@@ -124,13 +138,19 @@ def _queries(count: int, seed: int) -> list[dict]:
             place = geography.city_place(zip_place.city, zip_place.state) or zip_place
         if roll >= 0.9:
             place = Place(kind="state", state=zip_place.state)
+        category = rng.choice(_SURVIVOR_CATEGORIES)
         queries.append({
-            "category": rng.choice(CATEGORIES),
+            "category": category,
             "place": place,
             "language": "es" if rng.random() < 0.3 else None,
             "population": rng.choice(POPULATIONS) if rng.random() < 0.1 else None,
             "open_now": True if rng.random() < 0.1 else None,
             "offset": 3 if rng.random() < 0.15 else 0,
+            "populations": (tuple(extra.sample(POPULATIONS, extra.choice((1, 2))))
+                            if extra.random() < 0.2 else ()),
+            "sub_need": (extra.choice(SUB_NEEDS[category])
+                         if category in SUB_NEEDS and extra.random() < 0.4 else ""),
+            "prefer_open": extra.random() < 0.3,
         })
     return queries
 
@@ -157,9 +177,11 @@ def run_search_benchmark(database_url: str | None, listings: int, queries: int,
         workload = _queries(queries, seed + 1)
         for query in workload[: min(100, len(workload))]:  # warm caches and the pool
             _timed_search(sessions, query)
-        samples, local_found, hits = [], 0, 0
+        samples, cpu_samples, local_found, hits = [], [], 0, 0
         for query in workload:
+            cpu_started = time.thread_time()
             elapsed, results = _timed_search(sessions, query)
+            cpu_samples.append((time.thread_time() - cpu_started) * 1000)
             samples.append(elapsed * 1000)
             local_found += results.local_total > 0
             hits += len(results.hits)
@@ -169,6 +191,9 @@ def run_search_benchmark(database_url: str | None, listings: int, queries: int,
         "listings": listings,
         "queries": queries,
         **_percentiles(samples),
+        # Thread CPU time leaves out the waits for a core on a shared machine (SQLite runs
+        # in this thread; on PostgreSQL the server's share is not in it).
+        **{f"cpu_{key}": value for key, value in _percentiles(cpu_samples).items()},
         "queries_with_local_results": local_found,
         "mean_hits_per_page": hits / max(len(workload), 1),
         "load_seconds": load_seconds,
@@ -180,7 +205,9 @@ def _timed_search(sessions: Callable, query: dict):
     with sessions() as session:
         results = search(session, query["category"], query["place"],
                          language=query["language"], population=query["population"],
-                         open_now=query["open_now"], offset=query["offset"])
+                         open_now=query["open_now"], offset=query["offset"],
+                         populations=query["populations"], sub_need=query["sub_need"],
+                         prefer_open=query["prefer_open"])
     return time.perf_counter() - started, results
 
 

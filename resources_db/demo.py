@@ -13,22 +13,30 @@ real numbers and hours.
 run finds every listing unchanged and writes nothing. It never touches a listing that
 someone changed after it was loaded (any audit entry from another source than the
 demo): `make run` must not put a demo listing back over an admin's edit.
+
+`demo_capacity.csv` gives three demo shelters the space they reported (as an HSDS 3.1
+`service_capacity` would), at fixed times on 2026-11-20: replies show space only while
+it is under 24 hours old, so the transcripts that run on that day show it and a demo run
+later shows none, as it should.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .database import make_engine, make_session_factory, scratch_database
 from .listings_csv import ImportPlan, apply_import, plan_import, read_listings_csv
-from .models import AuditEntry
+from .models import AuditEntry, Listing
 
 DEMO_LISTINGS_CSV = Path(__file__).parent / "data" / "demo_listings.csv"
+DEMO_CAPACITY_CSV = Path(__file__).parent / "data" / "demo_capacity.csv"
 DEMO_REGIONS = {
     "Cedar Rapids, IA": "52401",
     "Louisville, KY": "40202",
@@ -51,7 +59,22 @@ def load_demo_listings(session: Session, actor: str = "demo") -> ImportPlan:
     plan = plan_import(session, [record for record in parsed.records
                                  if record.id not in edited])
     apply_import(session, plan, actor=actor, source="demo")
+    _load_demo_capacity(session, edited)
     return plan
+
+
+def _load_demo_capacity(session: Session, edited: set[str]) -> None:
+    """Write the demo shelters' reported space (demo_capacity.csv) to their listings,
+    except those someone changed since (`edited`)."""
+    with DEMO_CAPACITY_CSV.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            if row["listing_id"] in edited:
+                continue
+            session.execute(update(Listing).where(Listing.id == row["listing_id"]).values(
+                beds_available=int(row["beds_available"]),
+                beds_total=int(row["beds_total"]),
+                capacity_updated_at=datetime.fromisoformat(
+                    row["updated_at"].replace("Z", "+00:00")).astimezone(UTC)))
 
 
 def edited_by_people(session: Session, ids: list[str]) -> set[str]:

@@ -8,6 +8,13 @@ Three questions are answered here, with no network:
 - `find_place_mentions(text)`: the ZIP, city and state mentioned inside a free-text
   message ("shelter in St. Louis please"), for the intent matcher's entities.
 
+One place in one turn when one is clearly meant: a city whose largest namesake has five
+times the ZIPs of the next (St. Louis, MO; Houston, TX; Jacksonville, FL) is found at
+once, marked `assumed` so the reply names it ("St. Louis, MO. Not there? Send your
+state."); a state code right after a city counts in any case ("billings mt", though "Mt"
+before a name is Mount); filler words ("rn", "pls", "now", "tonight") are not part of
+any place.
+
 The indexes are built once, on first use, from the 42,000 ZIP records the package ships.
 """
 
@@ -69,7 +76,21 @@ _NOT_A_CITY = {
     "normal", "fairplay", "rough", "bliss", "protection", "deal", "box", "post", "bath",
     "canton", "power", "place", "center", "central", "lake", "river", "beach", "park",
     "general", "a", "the", "my", "me", "we", "of", "and", "or", "la", "el",
+    # Who the help is for, and words said beside a place ("I'm a man", "for my kids").
+    "man", "men", "woman", "women", "boy", "girl", "kid", "kids", "child", "baby", "son",
+    "daughter", "mom", "dad", "mother", "father", "wife", "husband", "friend", "dog",
+    "cat", "pet", "pets", "family", "teen", "youth", "elder", "nino", "nina", "hijo",
+    "hija", "perro", "gato", "now", "tonight", "today", "soon", "asap", "ahora",
 }
+
+# Words people add around a place that are no part of it ("st louis rn", "52404 pls").
+FILLER_WORDS = frozenset({
+    "rn", "now", "pls", "plz", "please", "tonight", "today", "asap", "right", "thanks",
+    "thx", "ty", "porfa", "porfavor", "favor", "ahora", "ya", "hoy", "noche", "esta",
+    "gracias", "urgent", "urgente",
+})
+# The largest namesake of a city is meant when it has this many times the ZIPs of the next.
+DOMINANT_RATIO = 5
 
 # Place names fold in text_folding like every other word; the name stays for callers.
 normalize_place_text = fold_place
@@ -105,6 +126,8 @@ class PlaceLookup:
     place: Place | None = None
     candidate_states: tuple[str, ...] = field(default_factory=tuple)
     query_city: str = ""
+    # Found as the largest of several namesakes: the reply names it and offers a change.
+    assumed: bool = False
 
     @property
     def found(self) -> bool:
@@ -117,7 +140,7 @@ class PlaceLookup:
             return None
         by_state = _index().cities.get(normalize_place_text(self.query_city), {})
         counts = sorted((r.zip_count for r in by_state.values()), reverse=True)
-        if len(counts) >= 2 and counts[0] >= 5 * counts[1]:
+        if len(counts) >= 2 and counts[0] >= DOMINANT_RATIO * counts[1]:
             return self.candidate_states[0]
         return None
 
@@ -283,6 +306,9 @@ def is_real_zip(zip_code: str) -> bool:
 
 def state_code(text: str) -> str | None:
     """Return the two-letter code for 'IA', 'iowa', 'Nueva York'..., or None."""
+    raw = (text or "").strip(" .,!?").upper()
+    if len(raw) == 2 and raw in STATE_NAMES:
+        return raw  # before folding: "mt" is Montana here, not "mount"
     cleaned = normalize_place_text(text)
     if len(cleaned) == 2 and cleaned.upper() in STATE_NAMES:
         return cleaned.upper()
@@ -350,6 +376,8 @@ def resolve_city(city: str, state: str | None = None) -> PlaceLookup:
     states = tuple(r.state for r in ranked)
     if len(ranked) == 1:
         return PlaceLookup("found", _city_to_place(ranked[0]), states, city)
+    if ranked[0].zip_count >= DOMINANT_RATIO * ranked[1].zip_count:
+        return PlaceLookup("found", _city_to_place(ranked[0]), states, city, assumed=True)
     return PlaceLookup("ambiguous", None, states, city)
 
 
@@ -374,12 +402,13 @@ _WORD = re.compile(r"[A-Za-zÀ-ÿ0-9']+\.?")
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    """Return (original, normalized) word pairs, keeping St. and apostrophes together."""
+    """Return (original, normalized) word pairs, keeping St. and apostrophes together;
+    filler words ("rn", "pls") are left out."""
     pairs = []
     for match in _WORD.finditer(text):
         original = match.group(0).rstrip(".")
         normalized = normalize_place_text(original)
-        if normalized:
+        if normalized and normalized not in FILLER_WORDS:
             pairs.append((original, normalized))
     return pairs
 
@@ -394,9 +423,13 @@ def _state_at(tokens: list[tuple[str, str]], start: int, after_city: bool) -> tu
         normalized = " ".join(n for _, n in words)
         if normalized in index.state_by_name:
             return index.state_by_name[normalized], length
+        original = words[0][0]
+        # "mt" folds to "mount" (Mt Vernon), but after a city it is Montana.
+        raw = original.strip(".").lower()
+        if length == 1 and after_city and len(raw) == 2 and raw.upper() in STATE_NAMES:
+            return raw.upper(), 1
         if length == 1 and len(normalized) == 2 and normalized.upper() in STATE_NAMES:
             code = normalized.upper()
-            original = words[0][0]
             if code not in _WORDLIKE_CODES or original.isupper() or after_city:
                 return code, 1
     return "", 0
@@ -460,7 +493,8 @@ def find_place_mentions(text: str, whole_message: bool = False) -> PlaceMentions
                 break
     if city and state is None:
         lookup = resolve_city(city)
-        if lookup.found and lookup.place:
+        # An assumed namesake stays without its state, so the reply can name the guess.
+        if lookup.found and lookup.place and not lookup.assumed:
             state = lookup.place.state
     return PlaceMentions(zip=found_zip, city=city, state=state)
 

@@ -62,6 +62,14 @@ Mapping decisions (HSDS field -> Harbor column), and why:
   (`es-MX`) and English names are converted; others are left out with a note.
 - `categories` and `populations`: from the service's taxonomy terms through the editable
   map `data/hsds_taxonomy_map.yaml` (see its comments). No category, no listing.
+- HSDS 3.1 `service_capacity` (JSON `capacities`): the capacity whose unit or
+  description speaks of beds (else the first) gives `beds_available`, `beds_total`
+  (`maximum`) and `capacity_updated_at` (`updated`); a survivor is told of space only
+  while it is less than 24 hours old. `minimum_age`/`maximum_age` and
+  `eligibility_description` become the listing's age range (search ranks an adults-only
+  listing after the rest for a teen) and eligibility note; the location's
+  `accessibility` descriptions become its accessibility note. These are not CSV columns:
+  they live on the listing only, and a re-import refreshes them.
 - `active`: status `active` is true; `inactive`, `defunct`, `temporarily closed` false.
 - `verified_at`: the service's `assured_date`. `confidential`: false, since HSDS does not
   say whether staff keep what a survivor says confidential, and Harbor must not promise it.
@@ -83,7 +91,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -96,7 +104,7 @@ from . import geography
 from .listing_rules import ListingRecord, validate_listing
 from .listings_csv import ImportPlan, csv_data_rows, plan_import
 from .models import Listing
-from .vocabulary import CATEGORIES, LANGUAGE_NAMES, POPULATIONS
+from .vocabulary import CATEGORY_CODES, LANGUAGE_NAMES, POPULATIONS
 
 DEFAULT_TAXONOMY_MAP = Path(__file__).parent / "data" / "hsds_taxonomy_map.yaml"
 
@@ -114,6 +122,9 @@ TABLE_NAMES: dict[str, tuple[str, ...]] = {
     "service_areas": ("service_areas", "service_area"),
     "attributes": ("attributes", "attribute"),
     "taxonomy_terms": ("taxonomy_terms", "taxonomy_term"),
+    "service_capacity": ("service_capacity", "service_capacities", "capacities"),
+    "units": ("units", "unit"),
+    "accessibility": ("accessibility", "accessibilities"),
 }
 _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {"services": ("id", "name")}
 
@@ -263,6 +274,7 @@ class ServiceSite:
     location_schedules: tuple[HsdsRow, ...] = ()
     languages: tuple[HsdsRow, ...] = ()  # the location's
     service_areas: tuple[HsdsRow, ...] = ()  # of the service at this location
+    accessibility: tuple[HsdsRow, ...] = ()  # the location's
     problems: tuple[str, ...] = ()
 
     @property
@@ -288,6 +300,7 @@ class ServiceBundle:
     service_areas: tuple[HsdsRow, ...] = ()
     terms: tuple[TermLink, ...] = ()
     known_terms: Mapping[str, HsdsRow] = field(default_factory=dict)  # every known term
+    capacities: tuple[HsdsRow, ...] = ()  # HSDS 3.1 service_capacity, unit name beside
     problems: tuple[str, ...] = ()
 
 
@@ -305,6 +318,7 @@ class _Candidate:
     reasons: list[str] = field(default_factory=list)
     category_reason: str = ""
     notes: list[str] = field(default_factory=list)  # what was left out, and why
+    details: dict[str, Any] = field(default_factory=dict)  # listing-only fields (3.1)
 
     def put(self, column: str, value: str, origin: str = "") -> None:
         """Set a listing column, remembering the HSDS file and field it came from."""
@@ -334,11 +348,11 @@ def _parse_targets(value: Any, where: str) -> TermTargets:
                 raise HsdsImportError(f"{where}: unknown population {population!r} "
                                       f"(known: {', '.join(POPULATIONS)})")
             populations.append(population)
-        elif text in CATEGORIES:
+        elif text in CATEGORY_CODES:
             categories.append(text)
         else:
             raise HsdsImportError(f"{where}: unknown category {text!r} "
-                                  f"(known: {', '.join(CATEGORIES)})")
+                                  f"(known: {', '.join(CATEGORY_CODES)})")
     return TermTargets(tuple(dict.fromkeys(categories)), tuple(dict.fromkeys(populations)))
 
 
@@ -500,6 +514,7 @@ def _tabular_bundles(directory: Path, notes: list[str]) -> list[ServiceBundle]:
 
     organizations = {row.get("id"): row for row in tables["organizations"]}
     locations = {row.get("id"): row for row in tables["locations"]}
+    units = {row.get("id"): row for row in tables["units"]}
     terms = {row.get("id"): row for row in tables["taxonomy_terms"]}
     service_ids = {row.get("id") for row in tables["services"]}
     link_ids = {row.get("id") for row in tables["service_at_locations"]}
@@ -561,6 +576,7 @@ def _tabular_bundles(directory: Path, notes: list[str]) -> list[ServiceBundle]:
                 location_schedules=at_location_only("schedules", location_id),
                 languages=tuple(by("languages", "location_id", location_id)),
                 service_areas=at_site("service_areas", link.get("id")),
+                accessibility=tuple(by("accessibility", "location_id", location_id)),
                 problems=tuple(site_problems),
             ))
         term_links = []
@@ -584,9 +600,18 @@ def _tabular_bundles(directory: Path, notes: list[str]) -> list[ServiceBundle]:
             service_areas=for_service("service_areas", service_id),
             terms=tuple(term_links),
             known_terms=terms,
+            capacities=tuple(_with_unit(row, units.get(row.get("unit_id")))
+                             for row in by("service_capacity", "service_id", service_id)),
             problems=tuple(problems),
         ))
     return bundles
+
+
+def _with_unit(capacity: HsdsRow, unit: HsdsRow | None) -> HsdsRow:
+    """Return a capacity row with its unit's name as `unit_name` (for the bed check)."""
+    if unit is None:
+        return capacity
+    return HsdsRow({**capacity.values, "unit_name": unit.get("name")}, capacity.where)
 
 
 # --- reading the JSON form ----------------------------------------------------------
@@ -683,6 +708,8 @@ def _json_bundle(service: Mapping[str, Any], where: str,
             languages=_json_rows(location_obj, "languages", location_where)
             if location_obj else (),
             service_areas=_json_rows(link, "service_areas", link_where),
+            accessibility=_json_rows(location_obj, "accessibility", location_where)
+            if location_obj else (),
             problems=tuple(problems),
         ))
     terms = []
@@ -705,6 +732,10 @@ def _json_bundle(service: Mapping[str, Any], where: str,
         phone_languages=phone_languages,
         service_areas=_json_rows(service, "service_areas", where),
         terms=tuple(terms),
+        capacities=tuple(
+            _with_unit(_json_row(obj, path), _json_row(obj["unit"], f"{path}.unit")
+                       if isinstance(obj.get("unit"), dict) else None)
+            for obj, path in _json_objects(service, "capacities", where)),
     )
 
 
@@ -1181,8 +1212,61 @@ def _candidates(bundle: ServiceBundle, taxonomy_map: TaxonomyMap, today: date
             candidate.put("verified_at", assured_day.isoformat() if assured_day else assured,
                           service.at("assured_date"))
         candidate.put("confidential", "false")
+        candidate.details = _details(bundle, site, candidate.notes)
         candidates.append(candidate)
     return candidates
+
+
+_BEDS = re.compile(r"\b(beds?|rooms?|cots?|spaces?|places?|units?)\b", re.IGNORECASE)
+
+
+def _whole_number(row: HsdsRow, column: str, notes: list[str]) -> int | None:
+    text = row.get(column)
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        notes.append(f"{column} '{text}' is not a number ({row.at(column)}); left out")
+        return None
+    if value < 0 or value != int(value):
+        notes.append(f"{column} '{text}' is not a whole number ({row.at(column)}); left out")
+        return None
+    return int(value)
+
+
+def _timestamp(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _details(bundle: ServiceBundle, site: ServiceSite | None, notes: list[str]) -> dict:
+    """Return the listing-only fields of HSDS 3.1: space, ages, eligibility, access."""
+    service = bundle.service
+    details: dict[str, Any] = {
+        "minimum_age": _whole_number(service, "minimum_age", notes),
+        "maximum_age": _whole_number(service, "maximum_age", notes),
+        "eligibility": service.get("eligibility_description"),
+        "accessibility": " ".join(row.get("description") for row in
+                                  (site.accessibility if site else ()) if row.get("description")),
+    }
+    if bundle.capacities:
+        beds = [row for row in bundle.capacities
+                if _BEDS.search(f"{row.get('unit_name')} {row.get('description')}")]
+        capacity = (beds or list(bundle.capacities))[0]
+        updated = _timestamp(capacity.get("updated"))
+        if capacity.get("updated") and updated is None:
+            notes.append(f"updated '{capacity.get('updated')}' is not a date and time "
+                         f"({capacity.at('updated')}); the space reported is left out")
+        else:
+            details.update(
+                beds_available=_whole_number(capacity, "available", notes),
+                beds_total=_whole_number(capacity, "maximum", notes),
+                capacity_updated_at=updated.astimezone(UTC) if updated else None)
+    return details
 
 
 def _validated(candidate: _Candidate, today: date) -> ListingRecord | RejectedRecord:
@@ -1196,7 +1280,7 @@ def _validated(candidate: _Candidate, today: date) -> ListingRecord | RejectedRe
         origin = candidate.origins.get(error.column)
         reasons.append(f"{error.column}: {error.message}" + (f" ({origin})" if origin else ""))
     if validation.record is not None and not reasons:
-        return validation.record
+        return replace(validation.record, **candidate.details)
     return RejectedRecord(candidate.kind, candidate.record_id, candidate.source,
                           tuple(reasons), candidate.listing_id, candidate.service_id)
 

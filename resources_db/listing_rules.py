@@ -18,7 +18,8 @@ Columns, in order, are `COLUMNS`. The rules, by column:
 - `sms`: empty, a number (a US number or a 5-6 digit short code), or `KEYWORD to NUMBER`
   (`START to 88788`) when the line wants a keyword first.
 - `website`: empty or an http(s) URL.
-- `categories`: one or more of `vocabulary.CATEGORIES`; `populations`: zero or more of
+- `categories`: one or more of `vocabulary.CATEGORY_CODES` (the categories, and
+  sub-needs such as `legal/family`); `populations`: zero or more of
   `vocabulary.POPULATIONS`; `languages`: ISO 639-1 codes.
 - `service_area`: empty (the area around the listing's location), `national`,
   `state:XX`, `county:Name County, XX` (a county that exists) or `zip:NNNNN;NNNNN`.
@@ -45,7 +46,7 @@ from functools import cached_property
 
 from . import geography
 from .opening_hours import HoursError, parse_hours
-from .vocabulary import CATEGORIES, LANGUAGE_NAMES, POPULATIONS
+from .vocabulary import CATEGORY_CODES, LANGUAGE_NAMES, POPULATIONS
 
 COLUMNS: tuple[str, ...] = (
     "id",
@@ -148,6 +149,14 @@ class ListingRecord:
     timezone: str = ""
     area_state: str = ""  # the state served (state scope) or located in
     area_keys: tuple[str, ...] = ()
+    # From HSDS 3.1 only (no CSV column): reported space, ages served, notes.
+    beds_available: int | None = None
+    beds_total: int | None = None
+    capacity_updated_at: datetime | None = None
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    eligibility: str = ""
+    accessibility: str = ""
 
     def to_fields(self) -> dict[str, str]:
         """Return the CSV columns as text, exactly as export writes them."""
@@ -374,10 +383,10 @@ def validate_listing(
     categories = split_list(value["categories"])
     if not categories:
         error("categories", "needs at least one category")
-    unknown = [c for c in categories if c not in CATEGORIES]
+    unknown = [c for c in categories if c not in CATEGORY_CODES]
     if unknown:
         error("categories", f"unknown category {', '.join(repr(c) for c in unknown)} "
-                            f"(known: {', '.join(CATEGORIES)})")
+                            f"(known: {', '.join(CATEGORY_CODES)})")
     populations = split_list(value["populations"])
     unknown = [p for p in populations if p not in POPULATIONS]
     if unknown:

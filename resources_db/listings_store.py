@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from operator import itemgetter
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .listing_rules import COLUMNS, ListingRecord, validate_listing
@@ -47,7 +47,13 @@ from .models import (
     utcnow,
 )
 from .opening_hours import parse_hours
-from .vocabulary import CATEGORIES, CATEGORY_NAMES, LANGUAGE_NAMES, POPULATIONS
+from .vocabulary import (
+    CATEGORY_CODES,
+    CATEGORY_NAMES,
+    LANGUAGE_NAMES,
+    POPULATIONS,
+    search_categories,
+)
 
 CATEGORY_TAXONOMY = "harbor-category"
 POPULATION_TAXONOMY = "harbor-population"
@@ -108,7 +114,7 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
 def ensure_taxonomy_terms(session: Session) -> None:
     """Create Harbor's category and population terms that are not there yet."""
     wanted = {term_id(CATEGORY_TAXONOMY, code): (code, CATEGORY_NAMES[code], CATEGORY_TAXONOMY)
-              for code in CATEGORIES}
+              for code in CATEGORY_CODES}
     wanted.update({term_id(POPULATION_TAXONOMY, code): (code, code.replace("_", " "),
                                                         POPULATION_TAXONOMY)
                    for code in POPULATIONS})
@@ -228,8 +234,13 @@ def _rows_for(records: Sequence[ListingRecord]) -> dict[type, list[dict]]:
             "scope": r.scope, "search_latitude": r.search_latitude,
             "search_longitude": r.search_longitude, "timezone": r.timezone,
             "organization_id": org_id, "updated_at": now,
+            "beds_available": r.beds_available, "beds_total": r.beds_total,
+            "capacity_updated_at": r.capacity_updated_at, "minimum_age": r.minimum_age,
+            "maximum_age": r.maximum_age, "eligibility": r.eligibility,
+            "accessibility": r.accessibility,
         })
-        for category in r.categories:
+        # "legal/family" is searched as legal; the sub-need ranks within it.
+        for category in search_categories(r.categories):
             rows[ListingCategory].append({
                 "listing_id": r.id, "category": category, "scope": r.scope,
                 "state": r.area_state, "latitude": r.search_latitude,
@@ -286,6 +297,7 @@ def save_listings(session: Session, records: Sequence[ListingRecord]) -> None:
     for chunk in _chunks(ids):
         existing.extend(session.scalars(select(Service.id).where(Service.id.in_(chunk))))
     if existing:
+        records = _keeping_hsds_details(session, records, existing)
         delete_listings(session, existing)
     _ensure_organizations(session, records)
     rows = _rows_for(records)
@@ -294,6 +306,24 @@ def save_listings(session: Session, records: Sequence[ListingRecord]) -> None:
         bulk_insert(session, model.__table__, rows[model])
     if existing:
         _delete_orphan_organizations(session)
+
+
+def _keeping_hsds_details(session: Session, records: Sequence[ListingRecord],
+                          existing: Sequence[str]) -> list[ListingRecord]:
+    """Return the records, each that brings no HSDS 3.1 details (a CSV row, an admin
+    edit) carrying the stored ones: editing a phone number must not erase reported space."""
+    stored: dict[str, dict] = {}
+    columns = [getattr(Listing, column) for column in HSDS_DETAIL_COLUMNS]
+    for chunk in _chunks(list(existing)):
+        for row in session.execute(select(Listing.id, *columns).where(Listing.id.in_(chunk))):
+            stored[row.id] = {column: getattr(row, column) for column in HSDS_DETAIL_COLUMNS}
+    kept = []
+    for record in records:
+        details = stored.get(record.id)
+        brings_none = all(getattr(record, column) in (None, "") for column in
+                          HSDS_DETAIL_COLUMNS)
+        kept.append(replace(record, **details) if details and brings_none else record)
+    return kept
 
 
 def _delete_orphan_organizations(session: Session) -> None:
@@ -404,3 +434,17 @@ def apply_changes(
         })
     bulk_insert(session, AuditEntry.__table__, entries)
     return len(changed)
+
+
+# The listing-only fields an HSDS 3.1 import brings (no CSV column holds them).
+HSDS_DETAIL_COLUMNS = ("beds_available", "beds_total", "capacity_updated_at", "minimum_age",
+                       "maximum_age", "eligibility", "accessibility")
+
+
+def store_hsds_details(session: Session, records: Sequence[ListingRecord]) -> None:
+    """Write the reported space, ages, eligibility and accessibility of these records to
+    their stored listings: a re-import whose CSV columns did not change refreshes them."""
+    for record in records:
+        session.execute(
+            update(Listing).where(Listing.id == record.id)
+            .values({column: getattr(record, column) for column in HSDS_DETAIL_COLUMNS}))

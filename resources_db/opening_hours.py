@@ -195,3 +195,30 @@ def is_open_now(hours: str, timezone: str, now: datetime) -> bool | None:
     if zone is None:
         return None
     return parsed.is_open_at(now.astimezone(zone))
+
+
+def next_opening(hours: str, timezone: str, now: datetime) -> tuple[int, int, int] | None:
+    """Return when a closed listing opens next, in its own local time, or None.
+
+    The answer is (days from today, weekday 0 = Monday, minute after midnight): 0 days
+    means later today, 1 tomorrow. None when the hours or the time zone are unknown, or
+    when the listing is open now.
+    """
+    try:
+        parsed = parse_hours(hours)
+    except HoursError:
+        return None
+    zone = _zone(timezone) if timezone else None
+    if parsed.always_open or not parsed.openings or zone is None:
+        return None
+    local = now.astimezone(zone)
+    if parsed.is_open_at(local):
+        return None
+    minute = local.weekday() * _MINUTES_PER_DAY + local.hour * 60 + local.minute
+    # The next start of an opening after `minute`, going round the week once.
+    waits = [((opening.weekday * _MINUTES_PER_DAY + opening.start) - minute)
+             % _MINUTES_PER_WEEK for opening in parsed.openings]
+    wait = min(waits)
+    starts = minute + wait
+    days_ahead = (starts // _MINUTES_PER_DAY) - local.weekday()
+    return days_ahead, (starts // _MINUTES_PER_DAY) % 7, starts % _MINUTES_PER_DAY

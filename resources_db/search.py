@@ -12,12 +12,25 @@ listing:
 2. State-wide listings for the place's state (`service_area` `state:XX`).
 3. National listings.
 
+Never for a survivor: a listing carrying `using_violence` (a program for people who use
+violence) is dropped from every search but a `using_violence` one, whatever else it is
+tagged. That guard is here, in the one function every search goes through.
+
 Bands and order. The local tier is split into distance bands (0-25, 25-50, 50-100 miles;
 area matches go in the first); the state-wide and national tiers are one band each.
-Within a band: listings verified in the last 12 months come before stale or never
-verified ones; then those that speak the person's language or serve the population asked
-for (each match counts); then nearest first; then by name, so equal rows keep a stable
-order across pages.
+The order, first difference wins:
+1. Listings that exclude the person come last (a women-only listing for a man, an
+   adults-only one for a teen, by the populations and the age range it gives).
+2. When it is needed now (`prefer_open`: the person said now or tonight, or it is night
+   where they are), open now or 24/7 before unknown hours before closed, whatever the
+   tier: at 2 am a national line that answers beats a local office that opens at nine.
+3. The tier: local, then state-wide, then national.
+4. Fit: the populations asked for that the listing serves, and the sub-need asked for
+   (`legal/family` before a plain `legal`, which means the whole need, before a listing
+   that names only other sub-needs of it).
+5. The distance band; then verified in the last 12 months before stale or never
+   verified; then the person's language; then nearest; then by name, so equal rows keep
+   a stable order across pages.
 
 Speed. Nothing here scans every listing. The local tier reads `listing_category` through
 its (category, scope, latitude, longitude) index with a bounding box of the current
@@ -41,8 +54,14 @@ from . import geography
 from .geography import Place
 from .listing_rules import county_area_key, split_list, stale_before
 from .models import Listing, ListingArea, ListingCategory
-from .opening_hours import is_open_now
-from .vocabulary import CATEGORIES
+from .opening_hours import is_open_now, next_opening
+from .vocabulary import CATEGORIES, USING_VIOLENCE
+
+# Who a listing's populations shut out: asked-for population -> the populations that,
+# named without it, mean the listing is for someone else ("women" without "men").
+_EXCLUDED_BY = {"men": frozenset({"women"})}
+# Age spans of the populations people name, for a listing's own age range.
+_AGES = {"children": (0, 12), "teens": (13, 17), "elders": (60, 120)}
 
 RADII_MILES: tuple[int, ...] = (25, 50, 100)
 ENOUGH_LOCAL = 3
@@ -72,10 +91,16 @@ class SearchHit:
     populations: tuple[str, ...]
     categories: tuple[str, ...]
     verified_at: date | None
-    # Beds a shelter reported free, and how many minutes ago; None when there is no
-    # report of the last 24 hours (filled by the caller, see resources_db.beds).
+    fits: tuple[str, ...] = ()  # the asked-for populations and sub-need it serves
+    next_opening: tuple[int, int, int] | None = None  # closed: (days ahead, weekday, minute)
+    timezone: str = ""
+    # Space reported free and when: the listing's HSDS 3.1 capacity, or its staff's
+    # fresher Beds update (filled by the caller, see resources_db.beds).
     beds_available: int | None = None
-    beds_minutes_ago: int | None = None
+    beds_total: int | None = None
+    capacity_updated_at: datetime | None = None
+    minimum_age: int | None = None
+    maximum_age: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +129,7 @@ class _Candidate:
     distance: float | None
     open_now: object  # bool | None, or _NOT_WORKED_OUT
     row: object  # the candidate query's row: everything a SearchHit says
+    fits: tuple[str, ...] = ()
 
 
 # Candidates carry every column a hit shows, so the page needs no query of its own:
@@ -130,6 +156,11 @@ _CANDIDATE_COLUMNS = (
     Listing.verified_at,
     Listing.hours,
     Listing.timezone,
+    Listing.beds_available,
+    Listing.beds_total,
+    Listing.capacity_updated_at,
+    Listing.minimum_age,
+    Listing.maximum_age,
 )
 
 
@@ -195,12 +226,17 @@ def _area_keys(place: Place) -> list[str]:
 class _Ranker:
     """Turns candidate rows into sortable candidates for one search."""
 
-    def __init__(self, place: Place, language: str | None, population: str | None,
-                 open_now: bool | None, now: datetime) -> None:
+    def __init__(self, place: Place, category: str, language: str | None,
+                 populations: tuple[str, ...], sub_need: str, open_now: bool | None,
+                 prefer_open: bool, now: datetime) -> None:
         self.place = place
         self.language = (language or "").lower()
-        self.population = population or ""
+        self.populations = populations
+        self.category = category
+        self.sub_need = f"{category}/{sub_need}" if sub_need else ""
         self.open_filter = open_now
+        self.prefer_open = prefer_open
+        self.guard = category != USING_VIOLENCE
         self.now = now
         self.fresh_from = stale_before(now.date())
 
@@ -211,23 +247,60 @@ class _Ranker:
             self.place.latitude, self.place.longitude, row.search_latitude, row.search_longitude
         )
 
+    def excludes(self, row, served: list[str]) -> bool:
+        """Return True when the listing says it is for someone other than the person."""
+        for population in self.populations:
+            if population in served:
+                continue
+            shut_out_by = _EXCLUDED_BY.get(population)
+            if shut_out_by and shut_out_by & set(served):
+                return True
+            span = _AGES.get(population)
+            if span and ((row.minimum_age is not None and row.minimum_age > span[1])
+                         or (row.maximum_age is not None and row.maximum_age < span[0])):
+                return True
+        return False
+
+    def fit(self, row, served: list[str]) -> tuple[int, int, tuple[str, ...]]:
+        """Return (populations served, sub-need rank 0-2, what fits) for a row."""
+        fits = tuple(population for population in self.populations if population in served)
+        sub_rank = 0
+        if self.sub_need:
+            codes = split_list(row.categories)
+            if self.sub_need in codes:
+                sub_rank, fits = 0, (*fits, self.sub_need)
+            elif self.category in codes:
+                sub_rank = 1  # the plain need: the whole need
+            else:
+                sub_rank = 2  # only other sub-needs of this need
+        return len(fits), sub_rank, fits
+
     def candidate(self, row, band: int, distance: float | None) -> _Candidate | None:
-        """Return the candidate, or None when the open-now filter drops it."""
-        # The ranking never looks at opening hours: without the filter, only the page's
-        # hits need them (a dense city has hundreds of candidates and shows three).
+        """Return the candidate, or None when the guard or the open-now filter drops it."""
+        if self.guard and USING_VIOLENCE in row.categories \
+                and USING_VIOLENCE in split_list(row.categories):
+            return None
+        # Without the filter or the preference, only the page's hits need opening hours
+        # (a dense city has hundreds of candidates and shows three).
         open_now = _NOT_WORKED_OUT
-        if self.open_filter is not None:
+        if self.open_filter is not None or self.prefer_open:
             open_now = is_open_now(row.hours, row.timezone, self.now)
-            if open_now is not self.open_filter:
+            if self.open_filter is not None and open_now is not self.open_filter:
                 return None
         stale = row.verified_at is None or row.verified_at < self.fresh_from
-        matches = 0
-        if self.language and self.language in split_list(row.languages):
-            matches += 1
-        if self.population and self.population in split_list(row.populations):
-            matches += 1
-        key = (band, stale, -matches, inf if distance is None else distance, row.name, row.id)
-        return _Candidate(row.id, key, distance, open_now, row)
+        language = 1 if self.language and self.language in split_list(row.languages) else 0
+        excluded, served_count, sub_rank, fits = False, 0, 0, ()
+        if self.populations or self.sub_need:
+            served = split_list(row.populations)
+            excluded = bool(self.populations) and self.excludes(row, served)
+            served_count, sub_rank, fits = self.fit(row, served)
+        closed = 0
+        if self.prefer_open:
+            closed = 0 if open_now is True else (1 if open_now is None else 2)
+        tier = 0 if band < _STATE_BAND else band - _STATE_BAND + 1
+        key = (excluded, closed, tier, -served_count, sub_rank, band, stale, -language,
+               inf if distance is None else distance, row.name, row.id)
+        return _Candidate(row.id, key, distance, open_now, row, fits)
 
 
 _STATE_BAND = len(RADII_MILES)
@@ -305,6 +378,7 @@ def _hit(candidate: _Candidate, now: datetime) -> SearchHit:
     open_now = candidate.open_now
     if open_now is _NOT_WORKED_OUT:
         open_now = is_open_now(listing.hours, listing.timezone, now)
+    opens = next_opening(listing.hours, listing.timezone, now) if open_now is False else None
     return SearchHit(
         listing_id=listing.id,
         name=listing.name,
@@ -326,6 +400,14 @@ def _hit(candidate: _Candidate, now: datetime) -> SearchHit:
         populations=tuple(split_list(listing.populations)),
         categories=tuple(split_list(listing.categories)),
         verified_at=listing.verified_at,
+        fits=candidate.fits,
+        next_opening=opens,
+        timezone=listing.timezone,
+        beds_available=listing.beds_available,
+        beds_total=listing.beds_total,
+        capacity_updated_at=listing.capacity_updated_at,
+        minimum_age=listing.minimum_age,
+        maximum_age=listing.maximum_age,
     )
 
 
@@ -339,21 +421,31 @@ def search(
     limit: int = 3,
     offset: int = 0,
     now: datetime | None = None,
+    *,
+    populations: tuple[str, ...] | list[str] = (),
+    sub_need: str = "",
+    prefer_open: bool = False,
 ) -> SearchResults:
     """Return the ranked listings of `category` for `place` (see the module docstring).
 
     `open_now=True` keeps only listings open at `now` (False: only those known closed);
     `now` defaults to the current time and is compared in each listing's own time zone.
+    `population` (one) and `populations` (several) are who the help is for; `sub_need`
+    is the part of the need asked for (`family` for legal); `prefer_open` ranks what is
+    open now first.
     """
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r}")
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    ranker = _Ranker(place, language, population, open_now, now)
+    wanted = tuple(dict.fromkeys([*([population] if population else []), *populations]))
+    ranker = _Ranker(place, category, language, wanted, sub_need, open_now, prefer_open, now)
 
     local, wide, radius = _candidates(session, category, place, ranker)
-    ordered = [*local, *wide]
+    # One order over every tier: open-first and excluded-last cross the tiers (the key
+    # starts with them), otherwise this is local, then state-wide, then national.
+    ordered = sorted([*local, *wide], key=lambda candidate: candidate.sort_key)
     page = ordered[offset : offset + limit] if limit > 0 else []
     hits = tuple(_hit(candidate, now) for candidate in page)
     return SearchResults(

@@ -1,7 +1,12 @@
 """The closed vocabularies of a listing: categories, populations and language codes.
 
-Categories are the need ids of intent-taxonomy.md plus `hotline` and `advocacy`;
-populations and the ISO 639-1 codes are the lists DESIGN.md names for the CSV.
+Categories are the need ids of intent-taxonomy.md plus `hotline`, `advocacy` and
+`using_violence` (intervention and accountability programs for people who use violence:
+offered only to them, never for a survivor's need; see `resources_db.search`). A need
+may carry a sub-need after a slash where one category holds different help
+(`legal/family`, `health/sexual_assault_exam`, ...: `SUB_NEEDS`); a plain need still
+means the whole need. Populations and the ISO 639-1 codes are the lists DESIGN.md names
+for the CSV.
 """
 
 from __future__ import annotations
@@ -21,7 +26,22 @@ CATEGORIES: tuple[str, ...] = (
     "faith",
     "hotline",
     "advocacy",
+    "using_violence",
 )
+
+# The category a survivor's search never returns, whatever else a listing is tagged.
+USING_VIOLENCE = "using_violence"
+
+# Sub-needs: the different help one category holds. Written `need/sub_need` in the CSV.
+SUB_NEEDS: dict[str, tuple[str, ...]] = {
+    "legal": ("family", "protective_order", "immigration", "housing"),
+    "health": ("sexual_assault_exam", "injuries", "clinic"),
+    "children": ("school", "counseling", "child_care"),
+}
+SUB_NEED_CODES: tuple[str, ...] = tuple(
+    f"{need}/{sub}" for need, subs in SUB_NEEDS.items() for sub in subs)
+# Every code the `categories` column accepts: the categories, then their sub-needs.
+CATEGORY_CODES: tuple[str, ...] = CATEGORIES + SUB_NEED_CODES
 
 CATEGORY_NAMES: dict[str, str] = {
     "shelter": "Emergency shelter",
@@ -38,7 +58,28 @@ CATEGORY_NAMES: dict[str, str] = {
     "faith": "Faith communities",
     "hotline": "Hotlines",
     "advocacy": "Advocacy",
+    "using_violence": "Programs for people who use violence",
+    "legal/family": "Legal: custody, divorce, family court",
+    "legal/protective_order": "Legal: protective orders",
+    "legal/immigration": "Legal: immigration",
+    "legal/housing": "Legal: housing, eviction",
+    "health/sexual_assault_exam": "Health: sexual assault exam",
+    "health/injuries": "Health: injuries",
+    "health/clinic": "Health: clinic",
+    "children/school": "Children: school",
+    "children/counseling": "Children: counseling",
+    "children/child_care": "Children: child care",
 }
+
+
+def parent_category(code: str) -> str:
+    """Return the category of a category code ('legal/family' -> 'legal')."""
+    return code.split("/", 1)[0]
+
+
+def search_categories(codes) -> tuple[str, ...]:
+    """Return the categories a listing is searched under: each code's, once, in order."""
+    return tuple(dict.fromkeys(parent_category(code) for code in codes))
 
 POPULATIONS: tuple[str, ...] = (
     "children",

@@ -352,3 +352,19 @@ def test_every_listing_change_in_the_ui_is_audited(client, admin, db_session, di
         ("fresh", "deactivate"), ("stale", "verify"), ("brand-new", "create")]
     assert all(e.actor == admin and e.user_id is not None for e in entries)
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before + 3
+
+
+def test_the_form_offers_programs_for_people_who_use_violence_and_sub_needs(
+        client, admin, db_session):
+    page = client.get("/admin/listings/new").get_data(as_text=True)
+    assert 'value="using_violence"' in page and 'value="legal/family"' in page
+    row = listing_row("", name="Turning Point Program", categories="using_violence",
+                      confidential="false")
+    assert client.post("/admin/listings/new", data=form_data(row)).status_code == 302
+    row = listing_row("", name="Family Law Desk",
+                      categories="legal/family;legal/protective_order")
+    assert client.post("/admin/listings/new", data=form_data(row)).status_code == 302
+    db_session.expire_all()
+    saved = {listing.name: listing.categories for listing in db_session.scalars(select(Listing))}
+    assert saved == {"Turning Point Program": "using_violence",
+                     "Family Law Desk": "legal/family;legal/protective_order"}

@@ -88,3 +88,42 @@ def test_by_sms_the_report_fits_the_three_segments(signed_sms, db_session, shelt
     assert "beds free, reported 1 h ago" in body
     message = body.split("<Message>")[1].split("</Message>")[0]
     assert segment_info(message).segments <= 3
+
+
+def _hsds_capacity(db_session, hours_ago: float, available: int):
+    """Give north-shelter the space an HSDS 3.1 import reported (service_capacity)."""
+    from resources_db.models import Listing
+
+    listing = db_session.get(Listing, "north-shelter")
+    listing.beds_available, listing.beds_total = available, 10
+    listing.capacity_updated_at = utcnow() - timedelta(hours=hours_ago)
+    db_session.commit()
+
+
+def _north_line(client) -> str:
+    return next(line for line in _chat_results(client).splitlines()
+                if "North-Shelter Place" in line)
+
+
+def test_the_fresher_staff_report_wins_over_an_older_hsds_capacity(client, db_session,
+                                                                     shelters):
+    _hsds_capacity(db_session, hours_ago=5, available=7)
+    _report(db_session, hours_ago=1, available=2)
+    line = _north_line(client)
+    assert "Space: 2 beds free, reported 1 h ago" in line
+    assert line.count("reported") == 1  # one space line per place
+
+
+def test_a_fresher_hsds_capacity_wins_over_an_older_staff_report(client, db_session,
+                                                                   shelters):
+    _report(db_session, hours_ago=6, available=2)
+    _hsds_capacity(db_session, hours_ago=1, available=0)
+    line = _north_line(client)
+    assert "No beds free, reported 1 h ago" in line
+    assert line.count("reported") == 1
+
+
+def test_an_hsds_capacity_older_than_24_hours_is_not_shown_either(client, db_session,
+                                                                   shelters):
+    _hsds_capacity(db_session, hours_ago=30, available=4)
+    assert "reported" not in _north_line(client)

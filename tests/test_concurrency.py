@@ -120,7 +120,10 @@ def expected_reply(conversation: Conversation, turn: int, text: str) -> re.Patte
     if turn == 0:
         return re.compile(rf"To find {label} near you")
     if text == conversation.zip:
-        return re.compile(rf"Here is {label} {where}")
+        # Fewer than three within 25 miles widens the band, and the header says so.
+        state = ZIPS[conversation.zip]
+        wider = rf"Closest {label}, within \d+ miles of {zip_code} \([^)]*, {state}\)"
+        return re.compile(rf"Here is {label} {where}|{wider}")
     if text == "more":
         # Pages past the end say so, for the same need and place.
         return re.compile(rf"(Here is more for|That is all I have for) {label} {where}")

@@ -60,7 +60,8 @@ class FakeListings:
         self.radius = radius
         self.calls = []
 
-    def search(self, category, place, *, language, limit, offset, now):
+    def search(self, category, place, *, language, limit, offset, now, populations=(),
+               sub_need="", prefer_open=False):
         self.calls.append((category, place, language, limit, offset))
         page = tuple(self.hits[offset: offset + limit])
         return SearchResults(hits=page, local_total=self.local_total,
@@ -258,7 +259,9 @@ def test_results_name_phone_town_distance_hours_and_confidentiality():
         hit(2, open_now=False, confidential=False, distance_miles=12.6),
         hit(3, open_now=None, hours="", scope="national", city="", distance_miles=None),
     ])
-    reply = turn(state_at(Step.ASK_PLACE, need="shelter"), "52404", listings).replies[0]
+    # The question for the place already asked about children or pets (who_asked).
+    reply = turn(state_at(Step.ASK_PLACE, need="shelter", who_asked=True), "52404",
+                 listings).replies[0]
     assert "1) Place 1, 319-555-0101. Cedar Rapids (2.2 mi). Open 24/7. Confidential." in reply
     assert "2) Place 2, 319-555-0102. Cedar Rapids (13 mi). Closed now" in reply
     assert "Not confidential" in reply
@@ -328,13 +331,17 @@ def test_a_city_in_several_states_asks_which_one():
     assert "Springfield, IL" in answered.replies[0]
 
 
-def test_a_city_with_a_likely_state_is_confirmed_not_guessed():
-    asked = turn(None, "I need a shelter in Houston", ExplodingListings())
-    assert "Is that Houston, TX?" in asked.replies[0]
-    confirmed = turn(asked.state, "yes")
-    assert "Houston, TX" in confirmed.replies[0]
-    other = turn(asked.state, "no")
-    assert "Which one?" in other.replies[0]
+def test_a_city_whose_largest_namesake_dominates_is_taken_at_once_and_named():
+    listings = FakeListings()
+    found = turn(None, "I need a shelter in Houston", listings)
+    assert found.step == Step.RESULTS.value
+    assert "Houston, TX. Not there? Send your state." in found.replies[0]
+    assert listings.calls[-1][1].state == "TX"
+    moved = turn(found.state, "PA", listings)
+    assert moved.step == Step.RESULTS.value
+    assert listings.calls[-1][1].state == "PA"
+    okay = turn(found.state, "ok", listings)  # "ok" is not Oklahoma
+    assert listings.calls[-1][1].state == "PA" and okay.step != Step.ASK_PLACE.value
 
 
 # -- danger --------------------------------------------------------------------------------
@@ -517,7 +524,7 @@ def test_a_real_place_after_danger_is_searched(text):
 
 
 def test_outside_the_steps_after_danger_a_loose_place_still_counts():
-    result = turn(state_at(Step.ASK_PLACE), "Ames", FakeListings(),
+    result = turn(state_at(Step.ASK_PLACE), "Springfield", FakeListings(),
                   classification=reading("unknown", 100))
     assert result.step == Step.CONFIRM_STATE.value
 
@@ -634,7 +641,8 @@ def _sample_values():
             "who": "Maria / Alexandra, advocates with Cedar Valley Family Advocates",
             "shared": "that you need a safe place to stay, near 52404 (Cedar Rapids, IA), "
                       "that you write in English",
-            "number": 2, "count": 3, "age": "2 h", "hours": 2}
+            "number": 2, "count": 3, "age": "2 h", "hours": 2,
+            "keyword": "START", "time": "09:00", "day": "Mon"}
 
 
 @pytest.mark.parametrize("language", replies.LANGUAGES)

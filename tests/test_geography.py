@@ -103,25 +103,57 @@ def test_a_city_alone_resolves_when_only_one_state_has_it(text, state):
     assert lookup.candidate_states == (state,)
 
 
+def test_a_city_in_several_states_of_similar_size_is_ambiguous_with_the_candidate_states():
+    lookup = resolve_place("Springfield")
+    assert lookup.status == "ambiguous"
+    assert lookup.place is None
+    assert {"IL", "MO", "MA", "OH"} <= set(lookup.candidate_states)
+    assert lookup.likely_state is None
+
+
 @pytest.mark.parametrize(
-    ("text", "some_states", "likely"),
+    ("text", "some_states", "largest"),
     [
-        ("Springfield", {"IL", "MO", "MA", "OH"}, None),
         ("Louisville", {"KY", "CO", "GA"}, "KY"),
         ("Jacksonville", {"FL", "NC", "AR"}, "FL"),
         ("Cedar Rapids", {"IA", "NE"}, "IA"),
+        ("st louis", {"MO", "MI"}, "MO"),
+        ("Houston", {"TX", "PA"}, "TX"),
     ],
 )
-def test_a_city_in_several_states_is_ambiguous_with_the_candidate_states(
-    text, some_states, likely
+def test_a_city_whose_largest_namesake_dominates_is_taken_at_once_and_marked_assumed(
+    text, some_states, largest
 ):
     lookup = resolve_place(text)
-    assert lookup.status == "ambiguous"
-    assert lookup.place is None
+    assert lookup.status == "found"
+    assert lookup.assumed
+    assert lookup.place.state == largest
     assert some_states <= set(lookup.candidate_states)
-    assert lookup.likely_state == likely
-    if likely:
-        assert lookup.candidate_states[0] == likely
+    assert lookup.candidate_states[0] == largest
+
+
+@pytest.mark.parametrize(
+    ("text", "city", "state"),
+    [
+        ("billings mt", "Billings", "MT"),
+        ("Billings MT", "Billings", "MT"),
+        ("shelter in billings mt", "Billings", "MT"),
+        ("st louis rn", "St. Louis", None),  # filler is no part of the place
+        ("cedar rapids ia pls", "Cedar Rapids", "IA"),
+        ("Mt Vernon IL", "Mt. Vernon", "IL"),  # before a name, Mt is Mount
+    ],
+)
+def test_a_state_after_a_city_counts_in_any_case_and_filler_words_are_ignored(
+    text, city, state
+):
+    mentions = find_place_mentions(text)
+    assert (mentions.city, mentions.state) == (city, state)
+
+
+@pytest.mark.parametrize("text", ["i need help now", "hope", "please", "tonight pls",
+                                  "i need a place tonight", "shelter now pls rn"])
+def test_ordinary_and_filler_words_never_become_towns(text):
+    assert find_place_mentions(text).city is None
 
 
 @pytest.mark.parametrize(

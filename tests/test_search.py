@@ -351,3 +351,97 @@ def test_the_local_query_reads_the_bounding_box_index(session):
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     plan = session.connection().exec_driver_sql(explain + statement, parameters).all()
     assert any("ix_listing_category_box" in str(row) for row in plan), plan
+
+
+@pytest.mark.parametrize("category", ["counseling", "shelter", "advocacy", "hotline", "legal"])
+def test_no_survivor_search_ever_returns_a_program_for_people_who_use_violence(
+        session, category):
+    store(
+        session,
+        # Tagged with a survivor's category too: the guard still drops it.
+        make("intervention", miles=1, categories=f"{category};using_violence"),
+        make("intervention-state", service_area="state:IA", name="State program",
+             categories=f"using_violence;{category}"),
+        make("intervention-national", service_area="national", name="National program",
+             categories=f"{category};using_violence"),
+        make("survivor-help", miles=3, categories=category),
+    )
+    results = search(session, category, CEDAR_RAPIDS, limit=10, now=NOW)
+    assert ids(results) == ["survivor-help"]
+    assert results.total == 1
+
+
+def test_the_using_violence_search_lists_local_then_state_then_national_programs(session):
+    store(
+        session,
+        make("local-program", miles=4, categories="using_violence"),
+        make("state-program", service_area="state:IA", name="State program",
+             categories="using_violence"),
+        make("national-line", service_area="national", name="National line",
+             categories="using_violence;hotline"),
+        make("survivor-shelter", miles=1, categories="shelter"),
+    )
+    results = search(session, "using_violence", CEDAR_RAPIDS, limit=10, now=NOW)
+    assert ids(results) == ["local-program", "state-program", "national-line"]
+
+
+def test_who_it_is_for_ranks_first_and_an_excluding_listing_never_comes_first(session):
+    store(
+        session,
+        make("women-only", miles=1, populations="women;children"),
+        make("takes-pets", miles=20, populations="families;pets"),
+        make("anyone", miles=5),
+        make("adults-only", miles=2),
+    )
+    pets = search(session, "shelter", CEDAR_RAPIDS, populations=("pets",), limit=10, now=NOW)
+    assert ids(pets)[0] == "takes-pets"
+    assert pets.hits[0].fits == ("pets",)
+    man = search(session, "shelter", CEDAR_RAPIDS, populations=("men",), limit=10, now=NOW)
+    assert ids(man)[-1] == "women-only"  # shut out: last, after the state and national tiers
+    assert ids(man)[0] == "adults-only"
+
+
+def test_a_sub_need_ranks_its_listings_first_then_the_whole_need_then_other_parts(session):
+    store(
+        session,
+        make("immigration-clinic", miles=1, categories="legal/immigration;immigration"),
+        make("family-law", miles=9, categories="legal/family;legal/protective_order"),
+        make("general-legal", miles=5, categories="legal"),
+    )
+    results = search(session, "legal", CEDAR_RAPIDS, sub_need="family", limit=10, now=NOW)
+    assert ids(results) == ["family-law", "general-legal", "immigration-clinic"]
+    assert results.hits[0].fits == ("legal/family",)
+    plain = search(session, "legal", CEDAR_RAPIDS, limit=10, now=NOW)
+    assert ids(plain) == ["immigration-clinic", "general-legal", "family-law"]
+
+
+def test_when_needed_now_open_places_come_first_and_a_closed_one_says_when_it_opens(session):
+    # 03:00 on Thursday in Cedar Rapids.
+    night = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+    store(
+        session,
+        make("office", miles=1, hours="Mon-Fri 09:00-17:00"),
+        make("always", miles=10, hours="24/7"),
+    )
+    results = search(session, "shelter", CEDAR_RAPIDS, prefer_open=True, limit=10, now=night)
+    assert ids(results) == ["always", "office"]
+    assert results.hits[1].open_now is False
+    assert results.hits[1].next_opening == (0, 3, 9 * 60)  # today (Thursday) at 09:00
+    assert ids(search(session, "shelter", CEDAR_RAPIDS, limit=10, now=night)) == [
+        "office", "always"]
+
+
+def test_an_age_range_that_shuts_out_a_teen_or_a_child_puts_that_listing_last(session):
+    from sqlalchemy import update
+
+    from resources_db.models import Listing
+
+    store(session, make("adults-only", miles=1), make("anyone", miles=10))
+    session.execute(update(Listing).where(Listing.id == "adults-only").values(minimum_age=18))
+    session.commit()
+    for who in ("teens", "children"):
+        results = search(session, "shelter", CEDAR_RAPIDS, populations=(who,), limit=10,
+                         now=NOW)
+        assert ids(results) == ["anyone", "adults-only"], who
+    assert ids(search(session, "shelter", CEDAR_RAPIDS, populations=("elders",), limit=10,
+                      now=NOW)) == ["adults-only", "anyone"]

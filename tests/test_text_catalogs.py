@@ -25,7 +25,8 @@ SAMPLE_VALUES = {"need": "a safe place to stay", "place": "52404 (Cedar Rapids, 
                  "who": "Maria / Alexandra, advocates with Cedar Valley Family Advocates",
                  "shared": "that you need a safe place to stay, near 52404 (Cedar Rapids, "
                            "IA), that you write in English",
-                 "number": 2, "count": 3, "age": "2 h", "hours": 2}
+                 "number": 2, "count": 3, "age": "2 h", "hours": 2,
+                 "keyword": "START", "time": "09:00", "day": "Mon"}
 MAX_GRADE = 6
 MAX_SENTENCE_WORDS = 15
 

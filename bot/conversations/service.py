@@ -86,10 +86,12 @@ class DatabaseListings:
     session: Session
 
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
-               offset: int, now: datetime) -> SearchResults:
+               offset: int, now: datetime, populations: tuple[str, ...] = (),
+               sub_need: str = "", prefer_open: bool = False) -> SearchResults:
         """Return one page of listings from resources_db.search, with fresh bed reports."""
         results = search(self.session, category, place, language=language, limit=limit,
-                         offset=offset, now=now)
+                         offset=offset, now=now, populations=populations, sub_need=sub_need,
+                         prefer_open=prefer_open)
         return with_fresh_beds(self.session, results, now)
 
 

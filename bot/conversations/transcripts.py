@@ -14,6 +14,7 @@ A transcript is a readable YAML file:
         first_line: ["call 911"]    # text the reply's first line must contain
         expect: ["Cedar Rapids", "Send EXIT"]   # text the reply must contain
         reject: ["Reply with a number"]         # text the reply must not contain
+        order: ["Bluebird", "Lanternhouse"]     # texts the reply holds in this order
         replies: 1                  # how many replies (0: silence)
         cleared: false              # whether the turn erased the conversation
       - retry: true                 # SMS: Twilio delivers the previous message again
@@ -52,7 +53,7 @@ DEFAULT_NOW = "2026-03-04T15:00:00-06:00"  # a Wednesday afternoon, US Central
 CHANNELS = ("sms", "chat")
 _TRANSCRIPT_KEYS = {"name", "description", "channel", "now", "turns", "languages"}
 _TURN_KEYS = {"send", "retry", "intent", "step", "language", "first_line", "expect",
-              "reject", "replies", "cleared"}
+              "reject", "order", "replies", "cleared"}
 _STEPS = {step.value for step in Step} | {"erased"}
 
 
@@ -72,6 +73,7 @@ class TranscriptTurn:
     first_line: tuple[str, ...] = ()
     expect: tuple[str, ...] = ()
     reject: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()
     replies: int | None = None
     cleared: bool | None = None
 
@@ -197,6 +199,7 @@ def parse_transcript(data, path: str = "<transcript>") -> Transcript:
             first_line=_strings(raw.get("first_line"), f"{where} first_line", path),
             expect=_strings(raw.get("expect"), f"{where} expect", path),
             reject=_strings(raw.get("reject"), f"{where} reject", path),
+            order=_strings(raw.get("order"), f"{where} order", path),
             replies=count,
             cleared=raw.get("cleared"),
         ))
@@ -271,6 +274,13 @@ def _difference(number: int, turn: TranscriptTurn, record: TurnRecord,
     for unwanted in turn.reject:
         if strip_accents(unwanted) in strip_accents(said):
             return f"{label}: the reply should not contain {unwanted!r}; it was {said!r}"
+    position, folded = 0, strip_accents(said)
+    for wanted in turn.order:
+        found = folded.find(strip_accents(wanted), position)
+        if found < 0:
+            return (f"{label}: the reply should hold {list(turn.order)!r} in this order; "
+                    f"{wanted!r} is missing after the ones before it; it was {said!r}")
+        position = found + len(strip_accents(wanted))
     for reply in record.replies:
         problems = standing_problems(reply, channel)
         if problems:

@@ -21,15 +21,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.engine.results import finish_sms, fit_sms, fits_sms, render_results
 from bot.engine.state import State
 from bot.engine.transitions import Event, Step, transition_for
 from bot.texts import replies
+from bot.texts.sms_text import to_gsm7
+from intents.reading import WHO_WORDS
+from intents.sub_needs import ages_named, sub_need_of
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup
 from resources_db.search import SearchResults
-from resources_db.vocabulary import REPORT_REASONS
+from resources_db.vocabulary import POPULATIONS, REPORT_REASONS
 from text_folding import fold
 
 logger = logging.getLogger("harbor.engine")
@@ -53,6 +57,8 @@ _YES = {"yes", "y", "yeah", "yep", "yup", "ya", "yea", "si", "sip", "ok", "okay"
         "claro", "correct", "correcto", "right", "safe", "seguro",
         "co", "vang", "da", "uh", "dung"}  # Vietnamese: có, vâng, dạ, ừ, đúng
 _NO = {"no", "n", "nope", "nah", "not", "negative", "khong", "ko"}  # không
+# Two-letter replies that are words before they are states ("ok" is not Oklahoma here).
+_NOT_A_STATE = _YES | _NO | {"hi", "me", "oh", "in", "or", "ty", "la", "de"}
 _NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
 # "WRONG 2", "MAL 2", "SAI 2" (on folded text): listing 2 of the last results is wrong.
 _WRONG = re.compile(r"^(?:wrong|mal|incorrecto|equivocado|sai)\s*(\d{1,2})$")
@@ -68,6 +74,16 @@ _AFTER_SAFETY_STEPS = frozenset({Step.ASK_PLACE, Step.CONFIRM_STATE, Step.OFFER_
                                  Step.OFFER_TALK})
 
 
+# Night where the person is: from 21:00 to 07:00 places that are open come first.
+NIGHT_STARTS, NIGHT_ENDS = 21, 7
+USING_VIOLENCE = "using_violence"
+# The shelter question's answers: 1 just me, 2 with children, 3 with pets (or SKIP).
+_WHO_CHOICES = {1: (), 2: ("children",), 3: ("pets",)}
+_SKIP = frozenset({"skip", "saltar", "omitir", "bo qua", "just me", "only me", "solo yo"})
+_WHO_WORDS = frozenset(word for words in WHO_WORDS.values() for word in words.split())
+# Small words around a place and who it is for ("52404, with my 3 kids", "con mis hijos").
+_CONNECTORS = frozenset("with my and me i im in at for the our con mis mi y yo en para "
+                        "los las el la nuestros nuestras".split())
 @dataclass(frozen=True)
 class Availability:
     """Who of the program's advocates would answer one more person, and the wait."""
@@ -103,8 +119,10 @@ class Listings(Protocol):
     """Whatever can search the listings; the caller binds it to a database session."""
 
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
-               offset: int, now: datetime) -> SearchResults:
-        """Return one page of ranked listings of `category` for `place`."""
+               offset: int, now: datetime, populations: tuple[str, ...] = (),
+               sub_need: str = "", prefer_open: bool = False) -> SearchResults:
+        """Return one page of ranked listings of `category` for `place`: who it is for
+        (`populations`), the part of the need (`sub_need`), open ones first when asked."""
 
 
 @dataclass(frozen=True)
@@ -344,7 +362,8 @@ class _Conversation:
             return state
         if lookup.status == "found" and lookup.place is not None:
             return replace(state, place=lookup.place, page=0, pending_city="",
-                           pending_states=(), pending_likely="")
+                           pending_states=(), pending_likely="",
+                           assumed_city=lookup.query_city if lookup.assumed else "")
         if lookup.status == "ambiguous":
             return replace(state, pending_city=lookup.query_city,
                            pending_states=tuple(lookup.candidate_states),
@@ -363,6 +382,13 @@ class _Conversation:
     # -- the search flow -----------------------------------------------------------
     def advance(self, state: State, lead: str = "") -> tuple[State, list[str]]:
         """Move a known need on: ask the state, ask the place, or show the places."""
+        if self.lookup is not None and self.lookup.assumed and state.place is not None \
+                and state.assumed_city:
+            # Taken at once as the largest namesake: say which, and how to change it.
+            taken = self.say("place_taken",
+                             place=f"{state.assumed_city}, {state.place.state}")
+            lead = f"{lead}\n{taken}" if lead else taken
+
         def with_lead(text: str) -> list[str]:
             return [f"{lead}\n{text}" if lead else text]
 
@@ -370,8 +396,36 @@ class _Conversation:
             return replace(state, step=Step.CONFIRM_STATE), with_lead(self.ask_state_text(state))
         if state.place is None:
             text = self.say("ask_place", need=self.need_label(state.need))
+            if self.should_ask_who(state):
+                # Optional and in the same turn: "52404, with my dog" answers both.
+                text = f"{text} {self.say('ask_who')}"
+                state = replace(state, who_asked=True)
             return replace(state, step=Step.ASK_PLACE), with_lead(text)
         return self.show_results(state, lead)
+
+    def should_ask_who(self, state: State) -> bool:
+        """Ask "just you, or with children or pets?" once, for shelter, when no one was
+        named and nothing says danger or hurry. It rides on the question for the place,
+        so it never costs a turn; a place given at once is answered at once."""
+        return (state.need == "shelter" and not state.who and not state.who_asked
+                and not state.urgent
+                and not state.after_safety and not _safety(self.classification)
+                and not _distressed(self.classification))
+
+    def prefer_open(self, state: State) -> bool:
+        """Return True when open places must come first: now, tonight, or night there."""
+        if state.urgent:
+            return True
+        place = state.place
+        zone_name = (place.timezone if place else "") or (
+            geography.state_timezone(place.state) if place else "")
+        if not zone_name:
+            return False
+        try:
+            local = self.inbound.now.astimezone(ZoneInfo(zone_name))
+        except (ZoneInfoNotFoundError, ValueError):
+            return False
+        return local.hour >= NIGHT_STARTS or local.hour < NIGHT_ENDS
 
     def show_results(self, state: State, lead: str = "") -> tuple[State, list[str]]:
         place, need = state.place, state.need
@@ -379,6 +433,8 @@ class _Conversation:
         results = self.listings.search(
             need, place, language=self.language, limit=PAGE_SIZE,
             offset=state.page * PAGE_SIZE, now=self.inbound.now,
+            populations=state.who, sub_need=state.sub_need,
+            prefer_open=self.prefer_open(state),
         )
         if state.page == 0:
             self.searched = results
@@ -402,14 +458,27 @@ class _Conversation:
         tail = []
         if (state.page > 0 or results.local_total == 0) and results.has_more:
             tail.append(self.say("result_more"))
+        question = self.say("ask_who_after") if (
+            state.page == 0 and self.should_ask_who(state)) else ""
         if self.tip_pending:
             tail.append(self.say("exit_tip"))
             self.tip_used = True
-        text = render_results(results, header=header, tail=" ".join(tail),
-                              language=self.language, channel=self.inbound.channel)
-        shown = tuple(hit.listing_id for hit in results.hits)
-        return replace(state, step=Step.RESULTS, shown_ids=shown,
-                       shown_from=results.offset + 1), [text]
+        def render(extra: list[str]) -> str:
+            return render_results(results, header=header, tail=" ".join([*extra, *tail]),
+                                  language=self.language, channel=self.inbound.channel,
+                                  now=self.inbound.now)
+
+        # What "WRONG 2" points at: the listings of exactly these results, in order.
+        shown = replace(state, step=Step.RESULTS,
+                        shown_ids=tuple(hit.listing_id for hit in results.hits),
+                        shown_from=results.offset + 1)
+        if question:
+            # Optional, under places already shown: it never holds the places back, and
+            # it is left out when the places and the exit tip would not fit with it.
+            text = render([question])
+            if self.inbound.channel != "sms" or to_gsm7(question) in text:
+                return replace(shown, who_asked=True, who_pending=True), [text]
+        return shown, [render([])]
 
     # -- actions (named in transitions.TRANSITIONS) ----------------------------------
     def welcome(self, state: State) -> tuple[State, list[str]]:
@@ -436,7 +505,8 @@ class _Conversation:
     def continue_with_need(self, state: State, need: str, line: str
                            ) -> tuple[State, list[str]]:
         """After a safety line, go on with the need named: ask the place, or search it."""
-        state = replace(self.apply_lookup(state, self.lookup), need=need, page=0)
+        state = replace(self.apply_lookup(state, self.lookup), need=need, page=0,
+                        sub_need=sub_need_of(self.inbound.text or "", need))
         if state.pending_city or state.place is None:
             return self.advance(state, line)
         # The numbers travel alone, so the places keep their full three segments.
@@ -530,7 +600,7 @@ class _Conversation:
 
     def menu(self, state: State) -> tuple[State, list[str]]:
         cleared = replace(state, step=Step.MENU, need="", page=0, pending_city="",
-                          pending_states=(), pending_likely="")
+                          pending_states=(), pending_likely="", sub_need="")
         return cleared, [self.menu_text()]
 
     def switch_language(self, state: State) -> tuple[State, list[str]]:
@@ -553,7 +623,8 @@ class _Conversation:
     def need(self, state: State, need: str | None = None) -> tuple[State, list[str]]:
         need = need or self.intent
         self.intent = need
-        state = replace(state, need=need, page=0)
+        state = replace(state, need=need, page=0,
+                        sub_need=sub_need_of(self.inbound.text or "", need))
         if self.lookup is not None and self.lookup.status == "not_found":
             return replace(state, step=Step.ASK_PLACE), [self.say("ask_place_again")]
         return self.advance(self.apply_lookup(state, self.lookup))
@@ -571,6 +642,8 @@ class _Conversation:
         intent = intent or self.intent
         state = self.apply_lookup(state, self.lookup)
         step = Step.MENU if state.step == Step.NEW else state.step
+        if intent == USING_VIOLENCE:
+            return self.using_violence(state)
         if intent != "talk_to_someone":
             return replace(state, step=step), [self.say(intent, ttl=self.settings.ttl_minutes)]
         if self.advocates is not None and step != Step.WITH_PERSON:
@@ -589,6 +662,24 @@ class _Conversation:
                                     town=hit.city)
         return replace(state, step=step), [text]
 
+    def using_violence(self, state: State) -> tuple[State, list[str]]:
+        """Someone who uses violence and wants to stop: the hotline, then intervention
+        programs (local, state-wide, then the national line), never a survivor's list."""
+        state = replace(state, need=USING_VIOLENCE, page=0, sub_need="")
+        if state.place is None and not state.pending_city:
+            text = (f"{self.say('using_violence')}\n"
+                    f"{self.say('ask_place', need=self.need_label(USING_VIOLENCE))}")
+            return replace(state, step=Step.ASK_PLACE), [text]
+        return self.advance(state, self.say("using_violence_lead"))
+
+    def who_answered(self, state: State) -> tuple[State, list[str]]:
+        """Take "1 just me, 2 with children, 3 with pets" or SKIP; rank the places again."""
+        who = _WHO_CHOICES.get(self.choice or 0, ())
+        if not who or not state.need or state.place is None:
+            step = state.step if state.step in (Step.RESULTS, Step.MENU) else Step.MENU
+            return replace(state, step=step), [self.say("acknowledge")]
+        state = replace(state, who=tuple(dict.fromkeys((*state.who, *who))), page=0)
+        return self.show_results(state)
     # -- a person: the offer, consent, the hand-off ----------------------------------
     def who_answers(self, availability: Availability) -> str:
         names = " / ".join(availability.names)
@@ -794,9 +885,19 @@ def _event(classification, text: str, state: State, channel: str
     if wrong:
         return Event.REPORT, None, int(wrong.group(1))
     number = _NUMBER.match(text or "")
+    if state.who_pending and state.step == Step.RESULTS:
+        if number and int(number.group(1)) in _WHO_CHOICES:
+            return Event.WHO, None, int(number.group(1))
+        if fold(text) in _SKIP:
+            return Event.WHO, None, None
     if number and intent not in NEEDS and intent not in SUPPORT:
         value = int(number.group(1))
         return (Event.MENU, None, None) if value == 0 else (Event.CHOICE, None, value)
+    if state.assumed_city and intent not in NEEDS and fold(text) not in _NOT_A_STATE:
+        # "St. Louis" was taken as MO; "IL" or "Illinois" now moves it to that state.
+        code = geography.state_code(text or "")
+        if code:
+            return Event.PLACE, geography.resolve_city(state.assumed_city, code), None
     if state.step == Step.CONFIRM_STATE and state.pending_city:
         code = geography.state_code(text or "")
         if code is None and entities.get("state") and not entities.get("city") \
@@ -804,6 +905,10 @@ def _event(classification, text: str, state: State, channel: str
             code = entities["state"]
         if code:
             return Event.PLACE, geography.resolve_city(state.pending_city, code), None
+    if intent in NEEDS and state.step == Step.ASK_PLACE and state.need \
+            and _place_and_who_only(text, entities):
+        # "52404 con mis hijos" answers where (and for whom), not a new need.
+        return Event.PLACE, _lookup_from_entities(entities), None
     if intent in NEEDS:
         return Event.NEED, _lookup_from_entities(entities), None
     if intent in SUPPORT:
@@ -833,6 +938,19 @@ def _event(classification, text: str, state: State, channel: str
         if after_safety:
             return Event.STATUS, None, None
     return event, None, None
+
+
+def _place_and_who_only(text: str, entities: dict) -> bool:
+    """Return True when `text` names a place and who it is for, and nothing else."""
+    if not (entities.get("zip") or entities.get("city")):
+        return False
+    place_words = set(fold(" ".join(str(value) for value in entities.values())).split())
+    place_words |= set(geography.normalize_place_text(entities.get("city") or "").split())
+    rest = [word for word in fold(text).split()
+            if word not in place_words and word not in _WHO_WORDS
+            and word not in _CONNECTORS and not word.isdigit()
+            and word not in geography.FILLER_WORDS]
+    return not rest
 
 
 _CARRIER_INTENTS = frozenset({"help", "opt_out", "opt_in"})
@@ -899,6 +1017,8 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
     language = _language(current, classification, inbound.text, inbound.language_hint,
                          settings.languages)
     current = replace(current, language=language)
+    current = replace(_with_fit_signals(current, classification, inbound.text, event),
+                      who_pending=False)
     transition = transition_for(current.step, event)
     conversation = _Conversation(current, inbound, classification, listings, settings,
                                  lookup, choice, advocates)
@@ -942,6 +1062,19 @@ def handoff_ended(state: dict | None) -> dict | None:
     if current.step not in (Step.WITH_PERSON, Step.OFFER_PERSON):
         return current.to_dict()
     return replace(current, step=Step.MENU, need="", page=0).to_dict()
+
+
+def _with_fit_signals(state: State, classification, text: str, event: Event) -> State:
+    """Return `state` with who the help is for and its urgency, as this message says."""
+    named = [*(getattr(classification, "who", ()) or ()), *ages_named(text or "")]
+    kept = state.who
+    if event == Event.NEED and classification.intent != state.need:
+        kept = ()  # a new need: "my kids" said for a custody question is not about counseling
+    who = tuple(dict.fromkeys((*kept, *(p for p in named if p in POPULATIONS))))
+    urgent = state.urgent or getattr(classification, "urgency", "") in ("now", "tonight")
+    if event == Event.MENU:
+        who, urgent = (), False  # starting over: a new search for whoever asks now
+    return replace(state, who=who, urgent=urgent)
 
 
 def _exit_reply(settings: EngineSettings, classification, inbound: Inbound) -> str:

@@ -2,8 +2,9 @@
 
 Only what the next reply needs: the language, the step, the need, the place, the page
 of results, the opted-out flag, whether the exit tip was given, a city waiting for
-its state, whether the last steps follow a danger or self-harm reply, and the ids of
-the listings last shown (so "WRONG 2" can name one).
+its state, whether the last steps follow a danger or self-harm reply, who the help
+is for (populations, a sub-need, whether it is needed tonight), and the ids of the
+listings last shown (so "WRONG 2" can name one).
 Never a message body, never a number (privacy rule 2).
 """
 
@@ -14,6 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from bot.engine.transitions import Step
 from bot.texts import replies
 from resources_db.geography import Place
+from resources_db.vocabulary import POPULATIONS
 
 STATE_VERSION = 1
 _PLACE_FIELDS = {field.name for field in fields(Place)}
@@ -52,6 +54,17 @@ class State:
     # "danger" or "self_harm" while the conversation is in the steps after that reply:
     # there only a real place counts as a place, and a status update is acknowledged.
     after_safety: str = ""
+    # Who the help is for (populations named so far), the part of the need asked for
+    # ("family" for legal), whether it is needed now or tonight, and whether the short
+    # "just you, or with children or pets?" question was asked already.
+    who: tuple[str, ...] = ()
+    sub_need: str = ""
+    urgent: bool = False
+    who_asked: bool = False
+    # The question was just asked under the places: the next "1", "2", "3" or SKIP answers it.
+    who_pending: bool = False
+    # A city taken as its largest namesake ("St. Louis" -> MO): a state sent next moves it.
+    assumed_city: str = ""
     # The listings of the last results shown, in order, and the number of the first:
     # what "WRONG 2" points at. Listing ids only, never anything the person wrote.
     shown_ids: tuple[str, ...] = ()
@@ -75,6 +88,12 @@ class State:
             "pending_states": list(self.pending_states),
             "pending_likely": self.pending_likely,
             "after_safety": self.after_safety,
+            "who": list(self.who),
+            "sub_need": self.sub_need,
+            "urgent": self.urgent,
+            "who_asked": self.who_asked,
+            "who_pending": self.who_pending,
+            "assumed_city": self.assumed_city,
             "shown_ids": list(self.shown_ids),
             "shown_from": self.shown_from,
             "report_listing": self.report_listing,
@@ -106,6 +125,12 @@ class State:
             pending_likely=str(data.get("pending_likely") or ""),
             after_safety=(data.get("after_safety")
                           if data.get("after_safety") in ("danger", "self_harm") else ""),
+            who=tuple(str(w) for w in data.get("who") or () if w in POPULATIONS),
+            sub_need=str(data.get("sub_need") or ""),
+            urgent=bool(data.get("urgent")),
+            who_asked=bool(data.get("who_asked")),
+            who_pending=bool(data.get("who_pending")),
+            assumed_city=str(data.get("assumed_city") or ""),
             shown_ids=tuple(str(i) for i in data.get("shown_ids") or ())[:10],
             shown_from=_positive(data.get("shown_from"), 1),
             report_listing=str(data.get("report_listing") or ""),

@@ -51,6 +51,7 @@ class Event(Enum):
     YES = "yes"
     NO = "no"
     STATUS = "status"  # after a safety reply: no need, no place ("I got out, I'm at a store")
+    WHO = "who"  # 1, 2, 3 or SKIP: the answer to "just you, or with children or pets?"
     REPORT = "report"  # WRONG 2 / MAL 2: a listing shown is wrong
     UNKNOWN = "unknown"
     RELAY = "relay"  # during a hand-off: anything but exit, danger, self-harm and STOP
@@ -139,6 +140,9 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     (Step.OFFER_TALK, Event.YES): _t("talk_offer_accepted", Step.ASK_PLACE, Step.MENU,
                                      Step.OFFER_PERSON),
     (Step.OFFER_TALK, Event.NO): _t("acknowledge", Step.MENU),
+    # Under the first places for shelter: "Just you, or with children or pets? Reply 1, 2,
+    # 3 or SKIP"; the answer ranks the places again for whoever is coming.
+    (ANY, Event.WHO): _t("who_answered", _FIND_OR_MENU),
     # An advocate is on duty and was offered: YES connects; NO shares nothing.
     (Step.OFFER_PERSON, Event.YES): _t("handoff_accepted", Step.WITH_PERSON, Step.MENU),
     (Step.OFFER_PERSON, Event.NO): _t("handoff_declined", Step.MENU),

@@ -169,3 +169,15 @@ def lock_screen_safe(text: str, language: str | None) -> str:
     if not reveals_on_lock_screen(text):
         return text
     return say(language, "neutral_lead") + "\n" + text
+
+
+def fit_label(language: str | None, code: str) -> str:
+    """Return how a fit is said ("takes pets", "custody and divorce"): catalog key
+    `fit_<population>` or `fit_<need>_<sub_need>`; "" for one Harbor has no words for."""
+    key = "fit_" + code.replace("/", "_")
+    return TEXTS[language_or_default(language)].get(key, "")
+
+
+def day_name(language: str | None, weekday: int) -> str:
+    """Return the short name of a weekday (0 = Monday) in `language` (catalog `day_0`...)."""
+    return say(language, f"day_{weekday % 7}")

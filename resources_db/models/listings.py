@@ -36,6 +36,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     Time,
@@ -278,6 +279,16 @@ class Listing(Base):
     search_longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     timezone: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # From HSDS 3.1 (not CSV columns): the shelter's reported space (service_capacity:
+    # available beds, the maximum, when it was reported), the ages served (eligibility)
+    # and the accessibility and eligibility notes as published.
+    beds_available: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    beds_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    capacity_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    minimum_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    maximum_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    eligibility: Mapped[str] = mapped_column(Text, default="")
+    accessibility: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
         Index("ix_listing_state_active", "state", "active"),

@@ -29,6 +29,7 @@ from resources_db.listings_csv import (
     plan_import,
     read_listings_csv,
 )
+from resources_db.listings_store import store_hsds_details
 from resources_db.vocabulary import CATEGORIES
 
 _MAX_ERRORS_SHOWN = 200
@@ -165,6 +166,7 @@ def import_hsds_command(path: Path, skip_invalid: bool, dry_run: bool,
             click.echo("dry run: nothing written")
             return
         written = apply_import(session, plan, actor=actor or _default_actor(), source="hsds")
+        store_hsds_details(session, result.records)
         session.commit()
     skipped = f", {len(result.rejected)} skipped" if result.rejected else ""
     click.echo(f"imported: {written} listing(s) written{skipped}")

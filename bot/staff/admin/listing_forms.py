@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from resources_db.listing_rules import COLUMNS, FieldError
-from resources_db.vocabulary import CATEGORIES, CATEGORY_NAMES, POPULATION_NAMES, POPULATIONS
+from resources_db.vocabulary import CATEGORY_CODES, CATEGORY_NAMES, POPULATION_NAMES, POPULATIONS
 
 # The CSV column each form field holds, where the names differ (`id` is a WTForms keyword).
 FIELD_FOR_COLUMN = {"id": "listing_id"}
@@ -53,7 +53,8 @@ class ListingForm(FlaskForm):
     name = StringField("Name")
     organization = StringField("Organization")
     categories = CheckboxListField(
-        "Categories", choices=[SelectChoice(code, CATEGORY_NAMES[code]) for code in CATEGORIES])
+        "Categories", choices=[SelectChoice(code, CATEGORY_NAMES[code])
+                                  for code in CATEGORY_CODES])
     description = TextAreaField("Description")
     phone = StringField("Phone", render_kw={"inputmode": "tel"})
     sms = StringField("Text (SMS)")
