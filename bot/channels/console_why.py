@@ -129,10 +129,12 @@ class RecordingListings:
         default_factory=list)
 
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
-               offset: int, now: datetime) -> SearchResults:
+               offset: int, now: datetime, populations: tuple[str, ...] = (),
+               sub_need: str = "", prefer_open: bool = False) -> SearchResults:
         """Search as the engine asked, and keep what came back."""
         results = self.inner.search(category, place, language=language, limit=limit,
-                                    offset=offset, now=now)
+                                    offset=offset, now=now, populations=populations,
+                                    sub_need=sub_need, prefer_open=prefer_open)
         self.searches.append((category, place, language or "", now, results))
         return results
 

@@ -11,7 +11,7 @@ import resources_db.models.base
 
 
 revision = '0004_referrals_fit'
-down_revision = '0004_partner_network'
+down_revision = '0004_staff_session_version'
 branch_labels = None
 depends_on = None
 
