@@ -13,6 +13,7 @@ import logging
 import pytest
 from fake_twilio import serve_fake_twilio
 from sqlalchemy import select
+from twilio_fields import ACCOUNT_SID
 
 from bot.conversations import twilio_rest
 from bot.staff import accounts, duty
@@ -32,7 +33,7 @@ def fake_twilio():
 
 @pytest.fixture
 def app_config(app_config, fake_twilio):
-    return {**app_config, "TWILIO_API_URL": fake_twilio.url, "TWILIO_ACCOUNT_SID": "ACfake"}
+    return {**app_config, "TWILIO_API_URL": fake_twilio.url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID}
 
 
 @pytest.fixture
@@ -86,8 +87,8 @@ def test_an_sms_hand_off_end_to_end(signed_sms, advocate, fake_twilio, db_sessio
     joined = fake_twilio.messages_sent()[-1]
     assert joined["To"] == SURVIVOR and joined["From"] == HARBOR_NUMBER
     assert "Maria" in joined["Body"]
-    assert fake_twilio.calls[-1]["user"] == "ACfake"
-    assert fake_twilio.calls[-1]["path"] == "/2010-04-01/Accounts/ACfake/Messages.json"
+    assert fake_twilio.calls[-1]["user"] == ACCOUNT_SID
+    assert fake_twilio.calls[-1]["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
     # The survivor's texts reach the advocate; Harbor answers nothing itself.
     assert twiml_messages(signed_sms("I am scared to go home", sender=SURVIVOR)) == []
@@ -106,7 +107,7 @@ def test_an_sms_hand_off_end_to_end(signed_sms, advocate, fake_twilio, db_sessio
     assert "ended this chat" in closing["Body"]
     # Twilio's copies of every message the advocate's side sent are deleted too.
     assert fake_twilio.wait_for_deletes(len(sids)) == {
-        f"/2010-04-01/Accounts/ACfake/Messages/{sid}.json" for sid in sids}
+        f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json" for sid in sids}
     everything = stored(db_session)
     for words in ("scared to go home", "not alone", waiting["id"]):
         assert words not in everything
