@@ -45,7 +45,7 @@ def small_locked_set(live_server, tmp_path):
 
 @pytest.fixture
 def other_gunicorn(live_server):
-    with serve_harbor(live_server.database_url, workers=2, threads=2) as server:
+    with serve_harbor(live_server.database_url, workers=2) as server:
         yield HarborClient(server.port)
 
 
