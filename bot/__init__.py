@@ -29,6 +29,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_database(app)
 
+    from bot.conversations import store as conversation_store
+
+    conversation_store.init_app(app)
+
     from bot import extensions
 
     extensions.init_app(app)

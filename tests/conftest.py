@@ -103,10 +103,20 @@ def _empty_all_tables(url: str) -> None:
     engine.dispose()
 
 
+def store_url_for(database_url: str, folder: Path) -> str:
+    """The conversation store tests use: the SQLite database itself (the default of a
+    laptop), or with PostgreSQL a SQLite file of the test's own (PostgreSQL never holds
+    conversations)."""
+    if database_url.startswith("sqlite"):
+        return database_url
+    return f"sqlite:///{folder / 'conversations.sqlite3'}"
+
+
 @pytest.fixture
 def app_config(database_url, tmp_path) -> dict:
     """The config the `app` fixture is built with; override entries in a test module."""
     return {**TEST_CONFIG, "DATABASE_URL": database_url,
+            "CONVERSATION_STORE_URL": store_url_for(database_url, tmp_path),
             "PENDING_ERASURES_DIR": str(tmp_path / "pending-erasures")}
 
 
@@ -116,6 +126,10 @@ def app(app_config):
     application = create_app(app_config)
     yield application
     application.extensions["harbor_database"].engine.dispose()
+    conversations = application.extensions["harbor_conversations"]
+    if conversations.kind == "redis":
+        conversations.redis.flushdb()
+    conversations.close()
     _empty_all_tables(app_config["DATABASE_URL"])
 
 
@@ -133,6 +147,16 @@ def runner(app):
 def db_session(app):
     """A session on the app's database, for arranging and checking rows."""
     session = app.extensions["harbor_database"].sessions()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def store_session(app):
+    """A session on the app's SQLite conversation store (state and message keys)."""
+    from sqlalchemy.orm import Session
+
+    session = Session(bind=app.extensions["harbor_conversations"].engine)
     yield session
     session.close()
 
@@ -179,7 +203,8 @@ def pytest_collection_modifyitems(config, items):
     """Mark every test that uses the database, so .ci/run can rerun them on PostgreSQL."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & {"app", "client", "runner", "db_session", "session_factory", "database_url"}:
+        if names & {"app", "client", "runner", "db_session", "session_factory", "database_url",
+                    "store_session"}:
             item.add_marker(pytest.mark.db)
 
 

@@ -48,14 +48,22 @@ def harbor_environment(database_url: str, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def serve_harbor(database_url: str, *, workers: int, threads: int, log_level: str = "warning"):
-    """Run `bot:create_app()` under gunicorn on `database_url`; yield the GunicornServer."""
+def serve_harbor(database_url: str, *, workers: int, threads: int, log_level: str = "warning",
+                 store_url: str | None = None, extra: dict[str, str] | None = None):
+    """Run `bot:create_app()` under gunicorn on `database_url`; yield the GunicornServer.
+
+    `store_url` is CONVERSATION_STORE_URL (default: a SQLite file of this host's own, in
+    its temporary instance folder); `extra` adds environment variables.
+    """
     port = free_port()
     settings = gunicorn_settings(workers, threads)
-    with tempfile.TemporaryDirectory(prefix="harbor-erasures-") as erasures:
+    with tempfile.TemporaryDirectory(prefix="harbor-host-") as host:
         # The workers share one folder of owed erasures, as on a real machine.
         environment = {**harbor_environment(database_url, port),
-                       "PENDING_ERASURES_DIR": erasures}
+                       "PENDING_ERASURES_DIR": f"{host}/pending-erasures",
+                       "CONVERSATION_STORE_URL": store_url
+                       or f"sqlite:///{host}/conversations.sqlite3",
+                       **(extra or {})}
         with serve_with_gunicorn("bot:create_app()", environment, settings=settings,
                                  port=port, log_level=log_level) as server:
             yield server

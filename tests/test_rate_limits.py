@@ -80,11 +80,11 @@ def test_the_sms_refusal_is_one_short_neutral_gsm7_line(signed_sms):
         assert not replies.reveals_on_lock_screen(line)
 
 
-def test_a_refused_message_advances_nothing(signed_sms, db_session):
+def test_a_refused_message_advances_nothing(signed_sms, db_session, store_session):
     use_up_sms(signed_sms)
-    remembered = db_session.scalar(select(func.count()).select_from(ProcessedMessage))
+    remembered = store_session.scalar(select(func.count()).select_from(ProcessedMessage))
     assert sms_messages(signed_sms("2")) == [LIMITED_EN]
-    assert db_session.scalar(select(func.count()).select_from(ProcessedMessage)) == remembered
+    assert store_session.scalar(select(func.count()).select_from(ProcessedMessage)) == remembered
 
 
 @pytest.mark.parametrize(("text", "intent"), NEVER_LIMITED)

@@ -2,7 +2,7 @@
 
 from .accounts import ROLES, AuditEntry, User
 from .base import Base, UTCDateTime, utcnow
-from .conversations import ConversationState, ProcessedMessage
+from .conversations import ConversationState, OwedErasure, ProcessedMessage
 from .insights import UsageCount
 from .listings import (
     Address,
@@ -41,6 +41,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ConversationState",
+    "OwedErasure",
     "PendingUpload",
     "ProcessedMessage",
     "UTCDateTime",

@@ -15,13 +15,10 @@ from flask.cli import with_appcontext
 @with_appcontext
 def purge_command() -> None:
     """Delete every expired conversation state and retry-cache row now."""
-    from bot.conversations.store import purge_expired
-    from bot.database import get_database
-    from resources_db.models import utcnow
+    from bot.conversations.store import current_store
 
-    with get_database().sessions() as session:
-        counts = purge_expired(session, utcnow())
-        session.commit()
+    # Redis expires keys itself (zeros here); the SQLite store deletes them now.
+    counts = current_store().purge_expired()
     click.echo(f"purged {counts['conversation_state']} conversation states and "
                f"{counts['processed_message']} retry-cache rows")
 
