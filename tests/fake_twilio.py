@@ -1,0 +1,154 @@
+"""A local fake of Twilio's REST API (the Messages and Media resources) that records
+every call. Nothing leaves the machine: the app is pointed at it with TWILIO_API_URL.
+
+It answers the shapes Twilio's Python library reads: a page of
+/2010-04-01/Accounts/{AccountSid}/Messages.json filtered by From and To (with
+next_page_uri paging), a message's Media.json, and DELETE of either (204; 404 when
+absent). A message in flight (status "queued") refuses deletion until `deliver`.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+_MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
+_MESSAGE = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages/(\w+)\.json$")
+_MEDIA_LIST = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages/(\w+)/Media\.json$")
+_MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages/(\w+)/Media/(\w+)\.json$")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    query: dict
+    user: str  # the Basic-auth user name (account SID or API key SID)
+
+
+@dataclass
+class FakeMessage:
+    sid: str
+    sender: str
+    recipient: str
+    status: str = "delivered"
+    media: list[str] = field(default_factory=list)
+
+
+class FakeTwilio:
+    """The fake API, its messages, and the calls it received."""
+
+    def __init__(self, account_sid: str) -> None:
+        self.account_sid = account_sid
+        self.messages: dict[str, FakeMessage] = {}
+        self.calls: list[Call] = []
+        self.lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self.server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def add(self, sender: str, recipient: str, status: str = "delivered",
+            media: int = 0) -> FakeMessage:
+        """Put a message in the account; return it."""
+        number = next(self._ids)
+        message = FakeMessage(sid=f"SM{number:032x}", sender=sender, recipient=recipient,
+                              status=status,
+                              media=[f"ME{number:016x}{n:016x}" for n in range(media)])
+        with self.lock:
+            self.messages[message.sid] = message
+        return message
+
+    def deliver(self, sid: str) -> None:
+        with self.lock:
+            self.messages[sid].status = "delivered"
+
+    def deleted(self) -> list[str]:
+        """Return the paths of every DELETE received."""
+        with self.lock:
+            return [call.path for call in self.calls if call.method == "DELETE"]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+    def _json(self, payload, status=200) -> Response:
+        return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+    def _record(self, request: Request) -> None:
+        user = ""
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            user = base64.b64decode(header[6:]).decode().split(":", 1)[0]
+        with self.lock:
+            self.calls.append(Call(request.method, request.path, dict(request.args), user))
+
+    def _wsgi(self, environ, start_response):
+        request = Request(environ)
+        self._record(request)
+        response = self._route(request)
+        return response(environ, start_response)
+
+    def _message_json(self, message: FakeMessage) -> dict:
+        return {"sid": message.sid, "account_sid": self.account_sid, "from": message.sender,
+                "to": message.recipient, "status": message.status, "body": "(redacted)",
+                "num_media": str(len(message.media)),
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message.sid}.json"}
+
+    def _route(self, request: Request) -> Response:
+        path = request.path
+        if (match := _MESSAGES.match(path)) and request.method == "GET":
+            with self.lock:
+                found = [m for m in self.messages.values()
+                         if m.sender == request.args.get("From")
+                         and m.recipient == request.args.get("To")]
+            size = int(request.args.get("PageSize", 50))
+            page = int(request.args.get("Page", 0))
+            chunk = found[page * size:(page + 1) * size]
+            next_uri = None
+            if (page + 1) * size < len(found):
+                next_uri = (f"/2010-04-01/Accounts/{match[1]}/Messages.json?" + urlencode(
+                    {"From": request.args.get("From"), "To": request.args.get("To"),
+                     "PageSize": size, "Page": page + 1}))
+            return self._json({"messages": [self._message_json(m) for m in chunk],
+                               "next_page_uri": next_uri, "page": page, "page_size": size,
+                               "uri": path, "first_page_uri": path, "previous_page_uri": None,
+                               "start": page * size, "end": page * size + len(chunk)})
+        if (match := _MEDIA_LIST.match(path)) and request.method == "GET":
+            with self.lock:
+                message = self.messages.get(match[2])
+                media = list(message.media) if message else []
+            return self._json({"media_list": [
+                {"sid": sid, "account_sid": match[1], "parent_sid": match[2],
+                 "content_type": "image/jpeg"} for sid in media],
+                "next_page_uri": None, "page": 0, "page_size": 50, "uri": path,
+                "first_page_uri": path, "previous_page_uri": None, "start": 0,
+                "end": len(media)})
+        if (match := _MEDIA.match(path)) and request.method == "DELETE":
+            with self.lock:
+                message = self.messages.get(match[2])
+                if message is None or match[3] not in message.media:
+                    return self._json({"code": 20404, "status": 404}, 404)
+                message.media.remove(match[3])
+            return Response(status=204)
+        if (match := _MESSAGE.match(path)) and request.method == "DELETE":
+            with self.lock:
+                message = self.messages.get(match[2])
+                if message is None:
+                    return self._json({"code": 20404, "status": 404}, 404)
+                if message.status == "queued":
+                    return self._json({"code": 20009, "status": 409, "message":
+                                       "Cannot delete message in flight"}, 409)
+                del self.messages[match[2]]
+            return Response(status=204)
+        return self._json({"code": 20404, "status": 404}, 404)
