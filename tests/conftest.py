@@ -253,7 +253,7 @@ class PrivateRedis:
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", str(folder),
-             "--dbfilename", "dump.rdb", *extra],
+             "--dbfilename", "dump.rdb", "--enable-debug-command", "local", *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"redis://127.0.0.1:{self.port}/0"
         import time
