@@ -42,7 +42,6 @@ INTERFACE_TEXT: dict[str, dict[str, str]] = {
         "send_failed": "Your message was not sent. Check your connection and try again.",
         "too_many": "Too many messages at once. Wait a minute, then try again.",
         "empty_message": "Type a message first.",
-        "resumed": "Your chat continues. Earlier messages are not shown on this screen.",
         "shift_count_one": "Shift, press 2 more times to exit.",
         "shift_count_two": "Shift, press 1 more time to exit.",
         "shift_expired": "Exit this page expired.",
@@ -75,8 +74,6 @@ INTERFACE_TEXT: dict[str, dict[str, str]] = {
         "send_failed": "Su mensaje no se envió. Revise su conexión e inténtelo de nuevo.",
         "too_many": "Demasiados mensajes seguidos. Espere un minuto e inténtelo de nuevo.",
         "empty_message": "Escriba un mensaje primero.",
-        "resumed": "Su chat continúa. Los mensajes anteriores no se muestran en esta "
-                   "pantalla.",
         "shift_count_one": "Mayús: pulse 2 veces más para salir.",
         "shift_count_two": "Mayús: pulse 1 vez más para salir.",
         "shift_expired": "Salir de esta página: tiempo agotado.",
