@@ -27,12 +27,16 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot.conversations.pending_erasures import KEY_PATTERN, PendingErasures, pending_erasures
 from bot.conversations.store import ConversationStore, StoreUnavailable
 from resources_db.models import OwedErasure, utcnow
 
 logger = logging.getLogger("harbor.owed_erasures")
+
+
+_OWED_KEYS = select(OwedErasure.key).limit(1000)
 
 
 @dataclass
@@ -49,10 +53,13 @@ class SharedOwedTable:
             connection.execute(insert(OwedErasure.__table__).on_conflict_do_nothing(
                 index_elements=["key"]), {"key": key, "created_at": utcnow()})
 
-    def keys(self) -> list[str]:
-        """Return the owed keys."""
+    def keys(self, session: Session | None = None) -> list[str]:
+        """Return the owed keys; on the turn's own session when given (no extra checkout:
+        every turn asks, so this is one indexed read on a connection it holds anyway)."""
+        if session is not None:
+            return list(session.execute(_OWED_KEYS).scalars())
         with self.engine.connect() as connection:
-            return list(connection.execute(select(OwedErasure.key)).scalars())
+            return list(connection.execute(_OWED_KEYS).scalars())
 
     def forget(self, keys: list[str]) -> None:
         """Delete settled keys."""
@@ -67,7 +74,7 @@ class OwedErasures:
     store: ConversationStore
     shared: SharedOwedTable | None
     folder: PendingErasures
-
+    session: Session | None = None  # the turn's SQL session, for the shared table
     def add(self, key: str) -> str:
         """Write `key` down where every host finds it; return where ("" if nowhere)."""
         if not KEY_PATTERN.match(key):
@@ -99,10 +106,15 @@ class OwedErasures:
             pass  # the turn that needs the store fails next, and answers degraded
         if self.shared is not None:
             try:
-                owed.update(self.shared.keys())
+                owed.update(self.shared.keys(self.session))
             except SQLAlchemyError as error:
                 logger.warning("the shared owed erasures could not be read: %s",
                                type(error).__name__)
+                if self.session is not None:
+                    try:
+                        self.session.rollback()
+                    except SQLAlchemyError:
+                        pass  # a dead connection; the turn falls back on its next query
         return sorted(owed)
 
     def settle(self) -> tuple[str, ...]:
@@ -134,7 +146,8 @@ class OwedErasures:
                                type(error).__name__)
 
 
-def owed_erasures(config: Mapping, store: ConversationStore | None = None) -> OwedErasures:
+def owed_erasures(config: Mapping, store: ConversationStore | None = None,
+                  session: Session | None = None) -> OwedErasures:
     """Return the owed erasures of the current app (or of a bare `config`)."""
     from flask import current_app, has_app_context
 
@@ -144,4 +157,5 @@ def owed_erasures(config: Mapping, store: ConversationStore | None = None) -> Ow
     shared = None
     if has_app_context():
         shared = current_app.extensions.get("harbor_owed_table")
-    return OwedErasures(store=store, shared=shared, folder=pending_erasures(config))
+    return OwedErasures(store=store, shared=shared, folder=pending_erasures(config),
+                        session=session)

@@ -1,17 +1,20 @@
 """One turn of a stored conversation: what every surface (SMS, web chat, console) calls.
 
-`run_turn` loads the state, runs the engine, stores the new state (or erases it all on
-exit), keeps the SMS retry cache and counts the turn for the insights page (sms and
-chat only, never the console). It takes the caller's session and never commits: the
-view commits, and `commit_turn` is the helper views use so that a database that fails
-at commit still gets a safe answer out.
+`run_turn` settles owed erasures, claims the message (SMS: one delivery of a MessageSid
+runs, however many arrive), loads the state from the conversation store
+(`bot.conversations.store`: Redis, SQLite or memory), runs the engine, stores the new
+state (or erases it all on exit) and counts the turn for the insights page (sms and chat
+only, never the console) in the view's SQL session. The store commits each step itself;
+the view commits the session (the counts), and `commit_turn` is the helper views use so
+that a database that fails at commit still gets a safe answer out.
 
-Degraded mode: if the database fails at any point of the turn, the session is rolled
-back and the answer comes from `engine.handle_without_database`: exit still answers
-(and is cleared), danger still gets its numbers, everything else gets the hotline and
-"please try again soon". An exit answered so is written down (`bot.conversations.pending_erasures`)
-and carried out by the first turn that reaches the database again, before that turn
-loads any state.
+Degraded mode: if the store or the database fails at any point of the turn, the session
+is rolled back, the message's claim released, and the answer comes from
+`engine.handle_without_database`: exit still answers (and is cleared), danger still gets
+its numbers, everything else gets the hotline and "please try again soon". An exit
+answered so is written down (`bot.conversations.owed_erasures`) where every host finds
+it, and the first turn on any host that reaches the store carries it out, before that
+turn loads any state.
 """
 
 from __future__ import annotations
@@ -151,7 +154,7 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
     try:
         # Before anything is read: an EXIT answered during an outage, on any host, must
         # never be resumed. Survivors' channels only (the console erases its own).
-        settled = (owed_erasures(config, conversations).settle()
+        settled = (owed_erasures(config, conversations, session).settle()
                    if namespace in SURVIVOR_NAMESPACES else ())
         if message is not None:
             seen = conversations.claim_message(message, key)
