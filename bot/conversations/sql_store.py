@@ -13,8 +13,8 @@ carries listings and counts). `busy_timeout` is short: a locked store must turn 
 degraded answer well inside Twilio's 15 s, not a hang.
 
 Every SQLAlchemy error becomes `StoreUnavailable`. Tables: conversation_state,
-processed_message and owed_erasure (created here when the file is new; the same tables
-the migrations make when the store is the app's SQLite database).
+processed_message and owed_erasure (created here when the store is a file of its own;
+made by the migrations, `harbor db upgrade`, when the store is the app's SQLite database).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class SqlConversationStore:
 
     kind = "sqlite"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create_tables: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MILLISECONDS / 1000,
                                                      "check_same_thread": False})
@@ -77,6 +77,8 @@ class SqlConversationStore:
         event.listen(self.engine, "connect", _store_pragmas)
         self.database_path = self.engine.url.database
         self._purge = PurgeClock()
+        if not create_tables:
+            return  # the app's own database: its migrations make these tables
         try:
             ConversationState.metadata.create_all(self.engine, tables=_TABLES)
         except SQLAlchemyError as error:

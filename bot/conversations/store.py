@@ -266,7 +266,9 @@ def open_store(url: str, config: Mapping) -> ConversationStore:
     if scheme.startswith("sqlite"):
         from bot.conversations.sql_store import SqlConversationStore
 
-        return SqlConversationStore(url)
+        # The app's own database: its migrations (harbor db upgrade) make the tables.
+        own_database = url == str(config.get("DATABASE_URL") or "")
+        return SqlConversationStore(url, create_tables=not own_database)
     if scheme == "memory":
         if config.get("HARBOR_ENV") == "production":
             raise ConfigurationError(
