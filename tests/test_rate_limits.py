@@ -295,6 +295,15 @@ class TestRedisStorage:
                            database_key, database_key.split(":")[1]):
                 assert secret not in key, (secret, key)
 
+    def test_exit_deletes_the_conversation_s_counters_too(self, app, client, signed_sms,
+                                                          redis):
+        redis_client, created_keys = redis
+        signed_sms("menu")
+        (sms_counter,) = [key for key in created_keys() if "/conversation:" in key]
+        assert redis_client.exists(sms_counter)
+        signed_sms("EXIT")
+        assert not redis_client.exists(sms_counter)
+
 
 def test_many_threads_counting_in_memory_never_fail_the_store(app, caplog):
     """limits' in-process store starts its expiry timer racily; under gunicorn's threads
