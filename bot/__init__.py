@@ -7,15 +7,26 @@ admin (/admin, /login). The conversation engine they share lives in
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from bot.config import load_config
-from bot.database import init_database
-from bot.logging_setup import configure_logging
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the Harbor app; `config` overrides environment variables of the same name."""
+    """Build the Harbor app; `config` overrides environment variables of the same name.
+
+    `WARM_UP` (default true) compiles the intent rules and loads the place index now, so
+    no survivor's first text waits for them; the `harbor` CLI turns it off, because most
+    commands need neither (those that do load them on first use).
+    """
+    # Imported here, not at the top: `import bot` (every `harbor` command) stays cheap.
+    from flask import Flask
+
+    from bot.config import load_config
+    from bot.database import init_database
+    from bot.logging_setup import configure_logging
+
     app = Flask(__name__, instance_relative_config=True)
     settings = load_config(config, instance_path=app.instance_path)
     app.config.update(settings)
@@ -56,4 +67,8 @@ def create_app(config: dict | None = None) -> Flask:
     from bot.cli import register_commands
 
     register_commands(app)
+    if app.config.get("WARM_UP", True):
+        from intents import warm_up
+
+        warm_up()
     return app

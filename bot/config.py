@@ -48,6 +48,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "TWILIO_ERASURE_DEADLINE_SECONDS": (900, "how long EXIT keeps retrying the deletion of "
                                         "the conversation's messages at Twilio"),
     "LOG_LEVEL": ("INFO", "Python logging level"),
+    "LANGUAGES": ("en,es", "languages Harbor answers in, e.g. en,es,vi (a catalog marked "
+                  "'needs review' should be switched on only after a native speaker checked it)"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
 }
 

@@ -55,6 +55,7 @@ from .normalization import (
     cut_long_runs,
     fold,
     has_spanish_marks,
+    has_vietnamese_marks,
     normalize,
     normalize_folded,
     shorter_forms,
@@ -231,7 +232,7 @@ class CompiledRules:
         vocabulary: set[str] = set(ENGLISH_WORDS | SPANISH_WORDS | _AMBIGUOUS_WORDS)
         rule_words: set[str] = set(vocabulary)  # words of keywords, never of examples
         stems: set[str] = set()
-        words_by_language: dict[str, set[str]] = {"en": set(), "es": set()}
+        words_by_language: dict[str, set[str]] = defaultdict(set)
 
         for rule in rules:
             for language, phrases in rule.whole_message.items():
@@ -275,7 +276,10 @@ class CompiledRules:
                     if rule.id != "location":  # place names say nothing about the language
                         words_by_language[language].update(words)
 
-        self.exit_choices = tuple(self.exit_words)
+        # One letter wrong still exits in English and Spanish. Not in a further language:
+        # unmarked Vietnamese words are short and one letter from everyday English ones.
+        self.exit_choices = tuple(word for word, language in self.exit_words.items()
+                                  if language in ("en", "es"))
         self.vocabulary = frozenset(vocabulary)
         self.stems = frozenset(stems)
         self.stem_lengths = tuple(sorted({len(stem) for stem in stems}))
@@ -331,6 +335,15 @@ class CompiledRules:
         # Function words decide even when a rule borrowed them ("en espanol" in en rules).
         markers.update(dict.fromkeys(ENGLISH_WORDS - _AMBIGUOUS_WORDS - SPANISH_WORDS, "en"))
         markers.update(dict.fromkeys(SPANISH_WORDS - _AMBIGUOUS_WORDS - ENGLISH_WORDS, "es"))
+        # A further language (rules/languages/): only its words no other language uses
+        # ("toi", "giup"); unmarked Vietnamese shares "con", "la", "ban" with the others.
+        others = [language for language in words_by_language if language not in ("en", "es")]
+        for language in others:
+            taken = english | spanish | _AMBIGUOUS_WORDS | set().union(
+                *(words_by_language[other] for other in others if other != language))
+            for word in words_by_language[language] - taken:
+                if not word.isdigit():
+                    markers.setdefault(word, language)
         return markers
 
     # -- words -------------------------------------------------------------------------
@@ -478,6 +491,8 @@ class CompiledRules:
         for candidate in dict.fromkeys((word, cut_long_runs(word), *shorter_forms(word))):
             if candidate in self.exit_words:
                 return self.exit_words[candidate]
+            if candidate in ENGLISH_WORDS or candidate in SPANISH_WORDS:
+                continue  # a word of its own, not a typo: "that" is not "thoat" (thoát)
             found = process.extractOne(candidate, self.exit_choices, scorer=OSA.distance,
                                        score_cutoff=1)
             if found:
@@ -670,13 +685,22 @@ class CompiledRules:
 
     def _language(self, text: str, words: list[str], evidence: dict[str, _Evidence],
                   exit_language: str | None) -> str:
-        votes = {"en": 0, "es": 0}
+        whole = self.whole_message.get(" ".join(words))
+        if whole and whole[1] not in ("en", "es"):
+            return whole[1]  # "xin chào" is Vietnamese, though "chao" is Spanish too
+        votes = defaultdict(int, {"en": 0, "es": 0})
         for word in words:
             language = self.language_of_word.get(word)
             if language:
                 votes[language] += 1
         if has_spanish_marks(text):
             votes["es"] += 2
+        if has_vietnamese_marks(text):
+            votes["vi"] += 3
+        further = max((language for language in votes if language not in ("en", "es")),
+                      key=votes.__getitem__, default=None)
+        if further and votes[further] > max(votes["en"], votes["es"]):
+            return further
         if votes["es"] != votes["en"]:
             return "es" if votes["es"] > votes["en"] else "en"
         if exit_language:
@@ -689,6 +713,10 @@ class CompiledRules:
                 votes[pattern.language] += 1
             if entry.example_language:
                 votes[entry.example_language] += 1
+        further = max((language for language in votes if language not in ("en", "es")),
+                      key=votes.__getitem__, default=None)
+        if further and votes[further] > max(votes["en"], votes["es"]):
+            return further
         return "es" if votes["es"] > votes["en"] else "en"
 
     def _result(self, intent: str, score: int, language: str, entities: dict[str, str],

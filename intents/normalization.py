@@ -18,13 +18,16 @@ import re
 
 from text_folding import fold
 
-__all__ = ["fold", "cut_long_runs", "shorter_forms"]
+__all__ = ["fold", "cut_long_runs", "shorter_forms", "has_spanish_marks",
+           "has_vietnamese_marks"]
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")
 _ANY_RUN = re.compile(r"([a-z])\1+")
 _TRAILING_RUN = re.compile(r"([a-z])\1+$")
 _SPANISH_MARKS = re.compile(r"[ñÑ¿¡áéíóúÁÉÍÓÚ]")
+# ă â đ ê ô ơ ư and the Latin Extended Additional block Vietnamese tones live in (ạ..ỹ).
+_VIETNAMESE_MARKS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
 
 # One token to its full form. Only forms that mean one thing in a text to a DV line;
 # "k", "y", "2", "4" stay as they are because they are also words or numbers.
@@ -108,5 +111,12 @@ def normalize_folded(folded: str) -> list[str]:
 
 
 def has_spanish_marks(text: str) -> bool:
-    """Return True when `text` has ñ, an accented vowel or ¿ ¡ (a strong sign of Spanish)."""
-    return bool(_SPANISH_MARKS.search(text or ""))
+    """Return True when `text` has ñ, an accented vowel or ¿ ¡ (a strong sign of Spanish),
+    and none of the letters only Vietnamese writes (its á ó ú are Spanish-looking too)."""
+    return bool(_SPANISH_MARKS.search(text or "")) and not has_vietnamese_marks(text)
+
+
+def has_vietnamese_marks(text: str) -> bool:
+    """Return True when `text` has a letter only Vietnamese writes (ă â đ ê ô ơ ư, or a
+    vowel with a hook or a dot below: ả ạ ở ự...)."""
+    return bool(_VIETNAMESE_MARKS.search(text or ""))

@@ -27,6 +27,7 @@ MODEL_CONTROL_AT = 0.50
 RULES_SURE_AT = 85
 SURE_RULES_LIFT = 3.0
 SWITCH_AT = 0.5
+MODEL_LANGUAGES = ("en", "es")  # what the second opinion was trained on
 GOT_OUT_LIFT = 2.0
 # Word pairs that say the person is out of danger now (normalized, no accents).
 _GOT_OUT = frozenset({"got out", "i left", "am safe", "made it", "got away", "ya sali",
@@ -77,7 +78,10 @@ def read(text: str) -> Classification:
     # A number, "no", "si": replies to a question, which the conversation reads; the
     # model has nothing to say about them.
     worded = sum(1 for word in words if len(word) >= 3 and not word.isdigit()) >= 2
-    opinion = model.opinion(text) if model is not None and worded else None
+    # The model learned English and Spanish only: for a further language the rules
+    # (rules/languages/) read alone.
+    opinion = (model.opinion(text) if model is not None and worded
+               and rules.language in MODEL_LANGUAGES else None)
     intent, score = rules.intent, rules.score
     safety, safety_score = SAFETY_INTENTS.get(rules.intent, ""), 0
     if safety:

@@ -24,22 +24,44 @@ evicted, evicting, eviction. Case, accents and punctuation never matter.
 
 `load_rules()` reads and checks every file; a malformed file raises `RuleFileError`
 whose message names the file and the field ("shelter.yaml: en.keywords[2]: ...").
+
+A further language comes as one file of its own, `intents/rules/languages/<code>.yaml`,
+so that a translator adds a language without touching the English and Spanish files:
+
+```yaml
+language: vi
+review: needs review        # until a native-speaking advocate has checked every word
+intents:
+  shelter:
+    keywords: [chỗ ở an toàn, nơi tạm lánh]
+    examples: [tôi cần chỗ ở an toàn tối nay]
+  exit:
+    whole_message: [thoát, xóa]
+```
+
+Its intents must be ids of the main files; their fields are a language block's fields
+plus `whole_message`. Only English and Spanish must give examples for every intent.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
 from .normalization import fold, normalize
 
+# libyaml's safe loader when PyYAML was built with it (ten times faster at start-up);
+# the pure-Python SafeLoader otherwise. Both construct plain data only.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 RULES_DIRECTORY = Path(__file__).with_name("rules")
 
 GROUPS = ("control", "safety", "support", "need", "fallback")
-LANGUAGES = ("en", "es")
+LANGUAGES = ("en", "es")  # the languages of the main rule files, each required
+EXTRA_LANGUAGES_DIRECTORY = "languages"  # rules/languages/<code>.yaml: further languages
 LANGUAGE_FIELDS = ("keywords", "hints", "examples", "negatives")
 TOP_FIELDS = ("id", "group", "description", "whole_message", *LANGUAGES)
 
@@ -130,9 +152,10 @@ def load_rule_file(path: Path | str) -> IntentRule:
     """Read and check one rule file; raise RuleFileError naming the field at fault."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        # Where the broken construct starts ("[" never closed), else where parsing failed.
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
         problem = getattr(error, "problem", None) or error
         raise RuleFileError(path, where, f"not valid YAML ({problem})") from None
@@ -200,10 +223,58 @@ def load_rule_file(path: Path | str) -> IntentRule:
     )
 
 
+def _language_block(path: Path, field: str, block) -> tuple[LanguageRules, tuple[str, ...]]:
+    """Check one intent's block of a language file: its rules and its whole messages."""
+    if not isinstance(block, dict):
+        raise RuleFileError(path, field, f"expected a mapping, got {_kind(block)}")
+    for key in block:
+        if key not in (*LANGUAGE_FIELDS, "whole_message"):
+            raise RuleFileError(path, f"{field}.{key}", "unknown field (allowed: "
+                                f"{', '.join((*LANGUAGE_FIELDS, 'whole_message'))})")
+    rules = LanguageRules(
+        keywords=_text_list(path, f"{field}.keywords", block.get("keywords"), phrase=True),
+        hints=_text_list(path, f"{field}.hints", block.get("hints"), phrase=True),
+        examples=_text_list(path, f"{field}.examples", block.get("examples"), phrase=False),
+        negatives=_text_list(path, f"{field}.negatives", block.get("negatives"), phrase=True),
+    )
+    whole = _text_list(path, f"{field}.whole_message", block.get("whole_message"), phrase=False)
+    return rules, whole
+
+
+def load_language_file(path: Path | str, rules: tuple[IntentRule, ...]) -> tuple[IntentRule, ...]:
+    """Return `rules` with the language of `path` (rules/languages/<code>.yaml) added."""
+    path = Path(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506
+    except yaml.YAMLError as error:
+        raise RuleFileError(path, "file", f"not valid YAML ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("intents"), dict):
+        raise RuleFileError(path, "intents", "expected a mapping of intent ids")
+    language = data.get("language")
+    if language != path.stem or language in LANGUAGES:
+        raise RuleFileError(path, "language", f"must be the file's name, {path.stem!r}, "
+                            "and not a language of the main files")
+    by_id = {rule.id: rule for rule in rules}
+    added = {}
+    for intent_id, block in data["intents"].items():
+        if intent_id not in by_id:
+            raise RuleFileError(path, f"intents.{intent_id}", "no such intent")
+        added[intent_id] = _language_block(path, f"intents.{intent_id}", block)
+    return tuple(
+        replace(rule,
+                languages={**rule.languages, language: added[rule.id][0]},
+                whole_message={**rule.whole_message, language: added[rule.id][1]})
+        if rule.id in added else rule
+        for rule in rules)
+
+
 def load_rules(directory: Path | str = RULES_DIRECTORY) -> tuple[IntentRule, ...]:
-    """Read and check every rule file of `directory`, then check them against each other."""
+    """Read and check every rule file of `directory` (and its further languages), then
+    check them against each other."""
     directory = Path(directory)
     rules = tuple(load_rule_file(path) for path in sorted(directory.glob("*.yaml")))
+    for language_file in sorted((directory / EXTRA_LANGUAGES_DIRECTORY).glob("*.yaml")):
+        rules = load_language_file(language_file, rules)
     present = {rule.id for rule in rules}
     for intent_id in TAXONOMY_IDS:
         if intent_id not in present:

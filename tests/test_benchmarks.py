@@ -50,3 +50,14 @@ def test_import_benchmark_writes_every_row_it_reads(runner):
     assert figures["rows"] == 300
     assert figures["listings_written"] == 300
     assert figures["seconds"] > 0 and figures["rows_per_second"] > 0
+
+
+def test_startup_benchmark_starts_every_process_it_times():
+    from bot.benchmarks.startup import run_startup_benchmark
+
+    figures = run_startup_benchmark(rounds=1)
+    for name in ("place_index_built", "place_index_loaded", "harbor_help",
+                 "harbor_db_upgrade", "harbor_classify", "worker_boot"):
+        assert 0 < figures[f"{name}_median_s"] <= figures[f"{name}_max_s"], name
+        assert figures[f"{name}_cpu_median_s"] > 0, name
+    assert figures["gunicorn_first_answer_median_s"] > 0  # it answered /healthz

@@ -27,6 +27,7 @@ from bot.engine import (
 )
 from bot.engine import machine as machine_module
 from bot.engine.machine import _Conversation
+from bot.engine.results import MARKED_LANGUAGES
 from bot.engine.transitions import ANY, transition_for
 from bot.texts import replies
 from bot.texts.sms_text import is_gsm7, segment_info
@@ -635,7 +636,8 @@ def test_every_reply_text_fits_sms_and_starts_neutral(language):
         text = replies.say(language, key, **_sample_values())
         for candidate in (text, f"{text}\n{menu}"):
             sent = render_for_channel(candidate, language, "sms")
-            assert is_gsm7(sent), key
+            # Vietnamese keeps its marks (UCS-2) only when they fit; else GSM-7.
+            assert is_gsm7(sent) or language in MARKED_LANGUAGES, key
             assert segment_info(sent).segments <= 3, (key, segment_info(sent))
         assert not replies.reveals_on_lock_screen(text), key
 
@@ -718,3 +720,15 @@ def test_usage_facts_count_the_search_outcome():
     assert unmet.search == "not_local"
     chosen = turn(state_at(Step.MENU), "3", FakeListings()).usage
     assert chosen.intent == "legal"
+
+
+def test_vietnamese_keeps_its_marks_when_they_fit_and_drops_them_when_not():
+    from bot.engine import render_for_channel
+
+    short = render_for_channel(replies.say("vi", "self_harm"), "vi", "sms")
+    assert "Hãy gọi hoặc nhắn 988" in short  # marks kept: UCS-2, within three segments
+    assert segment_info(short).encoding == "UCS-2" and segment_info(short).segments <= 3
+    long = render_for_channel(replies.say("vi", "menu"), "vi", "sms")
+    assert is_gsm7(long) and "Cho o an toàn" in long  # too long with marks: GSM-7
+    assert segment_info(long).segments <= 3
+    assert "đ" not in render_for_channel("Đường dây " * 40, "vi", "sms").lower()

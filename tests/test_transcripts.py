@@ -66,7 +66,8 @@ def test_every_sms_reply_is_gsm7_in_three_segments_and_neutral_on_the_lock_scree
             continue
         for record in results[transcript.name].turns:
             for reply in record.replies:
-                assert is_gsm7(reply), (transcript.name, reply)
+                # Only Vietnamese may keep its marks (UCS-2), and only within 3 segments.
+                assert is_gsm7(reply) or record.language == "vi", (transcript.name, reply)
                 assert segment_info(reply).segments <= 3, (transcript.name, reply)
                 assert replies.reveals_on_lock_screen(reply) == [], (transcript.name, reply)
                 checked += 1

@@ -97,8 +97,9 @@ def messages():
         return _error(f"text is longer than {MAX_TEXT_CHARACTERS} characters", 413)
     # A lone surrogate ("\ud800" in JSON) is no character at all: "?", as SMS would show it.
     text = text.encode("utf-8", "replace").decode("utf-8")
-    hint = body.get("language") if body.get("language") in replies.LANGUAGES else None
     config = current_app.config
+    switched_on = replies.enabled_languages(config.get("LANGUAGES"))
+    hint = body.get("language") if body.get("language") in switched_on else None
     token = None
     key = None
     claimed = body.get("token")

@@ -33,20 +33,13 @@ from bot.conversations.service import commit_turn, degraded_result, run_turn
 from bot.database import get_session
 from bot.extensions import csrf, over_message_limits
 from bot.texts import replies
-from bot.texts.sms_text import to_gsm7
+from bot.texts.sms_text import as_sent, to_gsm7
 from intents import classify
 
 blueprint = Blueprint("sms", __name__)
 csrf.exempt(blueprint)
 logger = logging.getLogger("harbor.sms")
 
-
-@blueprint.record_once
-def _warm_up(_state) -> None:
-    """Compile the intent rules and the place index at start-up, not on a survivor's text."""
-    from intents import warm_up
-
-    warm_up()
 
 TWIML_MIMETYPE = "application/xml"
 MAX_BODY_CHARACTERS = 1600  # Twilio's own limit for one inbound message
@@ -56,7 +49,7 @@ def twiml(messages: list[str]) -> Response:
     """Return a TwiML response that sends `messages` (none: an empty <Response/>)."""
     response = MessagingResponse()
     for message in messages:
-        response.message(to_gsm7(message))
+        response.message(as_sent(message))
     return Response(str(response), mimetype=TWIML_MIMETYPE)
 
 

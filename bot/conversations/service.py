@@ -33,6 +33,7 @@ from bot.conversations import store
 from bot.conversations.owed_erasures import owed_erasures
 from bot.conversations.store import PENDING, ConversationStore, StoreUnavailable
 from bot.engine import EngineSettings, Inbound, Turn, handle, handle_without_database
+from bot.texts import replies
 from resources_db.geography import Place
 from resources_db.models import utcnow
 from resources_db.search import SearchResults, search
@@ -67,7 +68,7 @@ class TurnResult:
         """Return the language the conversation is in after this turn."""
         language = self.state_after.get("language") or getattr(
             self.classification, "language", "")
-        return language if language in ("en", "es") else "en"
+        return language if language in replies.LANGUAGES else "en"
 
 
 @dataclass(frozen=True)

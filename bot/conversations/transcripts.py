@@ -44,12 +44,13 @@ from bot.conversations.service import erase_conversation, run_turn
 from bot.engine import Step
 from bot.texts import replies
 from bot.texts.sms_text import is_gsm7, segment_info
+from intents.normalization import has_vietnamese_marks
 from text_folding import strip_accents
 
 TRANSCRIPTS_DIRECTORY = Path(__file__).resolve().parents[2] / "tests" / "conversations"
 DEFAULT_NOW = "2026-03-04T15:00:00-06:00"  # a Wednesday afternoon, US Central
 CHANNELS = ("sms", "chat")
-_TRANSCRIPT_KEYS = {"name", "description", "channel", "now", "turns"}
+_TRANSCRIPT_KEYS = {"name", "description", "channel", "now", "turns", "languages"}
 _TURN_KEYS = {"send", "retry", "intent", "step", "language", "first_line", "expect",
               "reject", "replies", "cleared"}
 _STEPS = {step.value for step in Step} | {"erased"}
@@ -85,6 +86,7 @@ class Transcript:
     description: str = ""
     now: datetime = field(default_factory=lambda: datetime.fromisoformat(DEFAULT_NOW))
     path: str = ""
+    languages: str = ""  # the LANGUAGES setting to run with ("en,es,vi"); "" = the app's
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,12 @@ def parse_transcript(data, path: str = "<transcript>") -> Transcript:
             cleared=raw.get("cleared"),
         ))
         previous = send
+    languages = data.get("languages", "")
+    if not isinstance(languages, str):
+        raise TranscriptError(f"{path}: languages is a setting like 'en,es,vi'")
     return Transcript(name=name, channel=channel, turns=tuple(turns),
-                      description=str(data.get("description") or ""), now=now, path=path)
+                      description=str(data.get("description") or ""), now=now, path=path,
+                      languages=languages)
 
 
 def load_transcripts(directory: Path | str = TRANSCRIPTS_DIRECTORY) -> list[Transcript]:
@@ -210,7 +216,8 @@ def standing_problems(reply: str, channel: str) -> list[str]:
     if not reply.strip():
         problems.append("an empty reply")
     if channel == "sms":
-        if not is_gsm7(reply):
+        # Vietnamese may travel with its marks (UCS-2) when that fits three segments.
+        if not is_gsm7(reply) and not has_vietnamese_marks(reply):
             problems.append("a character outside GSM-7")
         segments = segment_info(reply).segments
         if segments > 3:
@@ -266,6 +273,8 @@ def run_transcript(transcript: Transcript, session: Session, config: Mapping,
     counted in the insights.
     """
     key_material = f"transcript:{transcript.name}:{secrets.token_hex(16)}"
+    if transcript.languages:
+        config = {**config, "LANGUAGES": transcript.languages}
     records: list[TurnRecord] = []
     difference = ""
     message_id = ""

@@ -26,7 +26,6 @@ from bot.engine.results import finish_sms, fit_sms, fits_sms, render_results
 from bot.engine.state import State
 from bot.engine.transitions import Event, Step, transition_for
 from bot.texts import replies
-from bot.texts.sms_text import to_gsm7
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup
 from resources_db.search import SearchResults
@@ -50,8 +49,9 @@ _SIMPLE_EVENTS = {
 }
 # Short answers to a yes/no question ("is it safe to text now?", "Houston, TX?").
 _YES = {"yes", "y", "yeah", "yep", "yup", "ya", "yea", "si", "sip", "ok", "okay", "sure",
-        "claro", "correct", "correcto", "right", "safe", "seguro"}
-_NO = {"no", "n", "nope", "nah", "not", "negative"}
+        "claro", "correct", "correcto", "right", "safe", "seguro",
+        "co", "vang", "da", "uh", "dung"}  # Vietnamese: có, vâng, dạ, ừ, đúng
+_NO = {"no", "n", "nope", "nah", "not", "negative", "khong", "ko"}  # không
 _NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MAX_STATES_LISTED = 6
@@ -78,6 +78,9 @@ class EngineSettings:
     ttl_minutes: int = 30
     exit_reply: str = "OK. This chat is cleared."
     exit_reply_es: str = "Listo. Se ha borrado este chat."
+    # The languages switched on (LANGUAGES): a further catalog (Vietnamese) answers only
+    # once it is listed here; until then its speakers are answered in English.
+    languages: tuple[str, ...] = ("en", "es")
 
     @classmethod
     def from_config(cls, config) -> EngineSettings:
@@ -86,11 +89,21 @@ class EngineSettings:
             ttl_minutes=int(config.get("SESSION_TTL_MINUTES") or 30),
             exit_reply=str(config.get("EXIT_REPLY") or cls.exit_reply),
             exit_reply_es=str(config.get("EXIT_REPLY_ES") or cls.exit_reply_es),
+            languages=replies.enabled_languages(config.get("LANGUAGES")),
         )
+
+    def spoken(self, language: str | None) -> str:
+        """Return `language` when it is switched on, else English."""
+        return language if language in self.languages else "en"
 
     def exit_reply_for(self, language: str | None) -> str:
         """Return the neutral exit line in the language of the exit message."""
-        return self.exit_reply_es if language == "es" else self.exit_reply
+        language = self.spoken(language)
+        if language == "es":
+            return self.exit_reply_es
+        if language == "en":
+            return self.exit_reply
+        return replies.say(language, "exit_reply")
 
 
 @dataclass(frozen=True)
@@ -609,27 +622,39 @@ def _event(classification, text: str, state: State, channel: str
     return event, None, None
 
 
-def _language(state: State, classification, text: str, hint: str | None) -> str:
-    """Return the language to answer in: the person's, as they write or ask."""
-    said = classification.language if classification.language in replies.LANGUAGES else "en"
+_CARRIER_INTENTS = frozenset({"help", "opt_out", "opt_in"})
+# What a person writes to ask for a language, folded ("tiếng việt" -> "tieng viet").
+_LANGUAGE_NAMES = {"es": ("espanol", "spanish", "castellano"), "en": ("english", "ingles"),
+                   "vi": ("tieng viet", "vietnamese", "viet nam", "vietnam")}
+
+
+def _language(state: State, classification, text: str, hint: str | None,
+              languages: tuple[str, ...] = ("en", "es")) -> str:
+    """Return the language to answer in: the person's, as they write or ask, among the
+    languages switched on."""
+    said = classification.language if classification.language in languages else "en"
     if classification.intent == "language":
         folded = fold(text)
-        if any(word in folded for word in ("espanol", "spanish", "castellano")):
-            return "es"
-        if any(word in folded for word in ("english", "ingles")):
-            return "en"
+        for language in ("vi", "es", "en"):
+            if any(name in folded for name in _LANGUAGE_NAMES[language]):
+                # Asked for by name; one not switched on leaves the language as it was.
+                return language if language in languages else (state.language or "en")
         return "es" if (state.language or said) == "en" else "en"
     words = _WORD.findall(text or "")
-    telling = classification.intent != "location" and (
+    # A place says nothing of the language; nor does a carrier keyword (HELP, STOP,
+    # START are English in every conversation), which is answered in the person's own.
+    carrier_keyword = classification.intent in _CARRIER_INTENTS and len(words) == 1
+    telling = classification.intent != "location" and not carrier_keyword and (
         len(words) >= 2 or any(len(word) >= 4 for word in words)
     )
     if not state.language:
         if telling or said == "es":
             return said
-        return hint if hint in replies.LANGUAGES else said
+        return hint if hint in languages else said
     if telling and said != state.language:
         return said
-    return state.language
+    # A conversation begun in a language since switched off goes on in English.
+    return state.language if state.language in languages else said
 
 
 def handle(state: dict | None, inbound: Inbound, listings: Listings,
@@ -651,7 +676,8 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
         return Turn(current.to_dict(), (), classification, False, event.value, "silent",
                     current.step.value, UsageFacts(intent=classification.intent))
 
-    language = _language(current, classification, inbound.text, inbound.language_hint)
+    language = _language(current, classification, inbound.text, inbound.language_hint,
+                         settings.languages)
     current = replace(current, language=language)
     transition = transition_for(current.step, event)
     conversation = _Conversation(current, inbound, classification, listings, settings,
@@ -687,8 +713,8 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
 
 def _exit_reply(settings: EngineSettings, classification, inbound: Inbound) -> str:
     """Return the neutral exit line in the exit message's language, GSM-7 by SMS."""
-    text = settings.exit_reply_for(getattr(classification, "language", "en"))
-    return to_gsm7(text) if inbound.channel == "sms" else text
+    language = settings.spoken(getattr(classification, "language", "en"))
+    return render_for_channel(settings.exit_reply_for(language), language, inbound.channel)
 
 
 def _unknown_tail(language: str, classification) -> str:
@@ -715,8 +741,8 @@ def handle_without_database(inbound: Inbound, settings: EngineSettings | None = 
     settings = settings or EngineSettings()
     classification = inbound.classification or _classifier(classify)(inbound.text or "")
     intent = classification.intent
-    language = (classification.language if classification.language in replies.LANGUAGES
-                else (inbound.language_hint if inbound.language_hint in replies.LANGUAGES
+    language = (classification.language if classification.language in settings.languages
+                else (inbound.language_hint if inbound.language_hint in settings.languages
                       else "en"))
     if intent == "exit":
         return Turn(None, (_exit_reply(settings, classification, inbound),), classification,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.texts import replies
-from bot.texts.sms_text import segment_info, to_gsm7
+from bot.texts.sms_text import segment_info, to_gsm7, with_plain_punctuation
 from resources_db.search import SearchHit, SearchResults
 
 MAX_SMS_SEGMENTS = 3
@@ -102,9 +102,20 @@ def render_hit(hit: SearchHit, number: int, language: str, detail: _Detail) -> s
     return line
 
 
+# Languages whose words change meaning without their marks (Vietnamese "ma", "má", "mà",
+# "mả", "mã", "mạ"): sent with the marks (UCS-2) whenever that fits in three segments.
+MARKED_LANGUAGES = frozenset({"vi"})
+
+
 def finish_sms(text: str, language: str) -> str:
-    """Return `text` as sent by SMS: a neutral start on the lock screen, GSM-7 only."""
-    return to_gsm7(replies.lock_screen_safe(text, language))
+    """Return `text` as sent by SMS: a neutral start on the lock screen; GSM-7, except a
+    Vietnamese reply that keeps its marks in three segments (then UCS-2)."""
+    safe = replies.lock_screen_safe(text, language)
+    if language in MARKED_LANGUAGES:
+        marked = with_plain_punctuation(safe)
+        if segment_info(marked).segments <= MAX_SMS_SEGMENTS:
+            return marked
+    return to_gsm7(safe)
 
 
 def fits_sms(text: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from bot.engine.transitions import Step
+from bot.texts import replies
 from resources_db.geography import Place
 
 STATE_VERSION = 1
@@ -77,7 +78,8 @@ class State:
             step = Step(data.get("step", Step.NEW.value))
         except ValueError:
             step = Step.NEW
-        language = data.get("language") if data.get("language") in ("en", "es") else ""
+        # Any language with a catalog; the engine answers in it only if it is switched on.
+        language = data.get("language") if data.get("language") in replies.LANGUAGES else ""
         page = data.get("page")
         return cls(
             language=language,

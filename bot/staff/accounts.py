@@ -6,6 +6,7 @@ and flushes; the caller (a view or a CLI command) commits.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -24,7 +25,10 @@ HASH_METHOD = "scrypt"
 # Deliberately loose: one @, no spaces, a dot in the domain. Mail delivery is not our check.
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=HASH_METHOD)
+# Made on first use, not at import: scrypt costs a quarter second every `harbor` command paid.
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16), method=HASH_METHOD)
 
 
 class AccountError(ValueError):
@@ -107,7 +111,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """Return the active account these credentials open, or None (same cost either way)."""
     user = find_user(session, email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None

@@ -172,7 +172,11 @@
       var value = strings[newLanguage][element.getAttribute("data-text")];
       if (value !== undefined) { element.textContent = value; }
     });
-    languageSwitch.lang = newLanguage === "es" ? "en" : "es";
+    if (languageSwitch.tagName === "SELECT") {
+      languageSwitch.value = newLanguage;
+    } else {
+      languageSwitch.lang = newLanguage === "es" ? "en" : "es";
+    }
     safetyLink.href = "/chat/safety?lang=" + newLanguage;
     if (remember) { sessionSet(LANGUAGE_KEY, newLanguage); }
   }
@@ -355,12 +359,21 @@
     input.focus();
   });
 
-  languageSwitch.addEventListener("click", function () {
-    // Switching is a message like any other: the conversation answers in the new language.
-    var message = text("switch_language_message");
-    applyLanguage(language === "es" ? "en" : "es", true);
-    sendMessage(message);
-  });
+  // Switching is a message like any other: the conversation answers in the new language.
+  if (languageSwitch.tagName === "SELECT") {
+    languageSwitch.addEventListener("change", function () {
+      var target = languageSwitch.value;
+      if (!strings[target] || target === language) { return; }
+      applyLanguage(target, true);
+      sendMessage(strings[target].language_name);
+    });
+  } else {
+    languageSwitch.addEventListener("click", function () {
+      var message = text("switch_language_message");
+      applyLanguage(language === "es" ? "en" : "es", true);
+      sendMessage(message);
+    });
+  }
 
   /* ---- leaving ends the conversation ---- */
 

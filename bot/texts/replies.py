@@ -1,4 +1,4 @@
-"""Every text Harbor says, in English and Spanish, and the lock-screen rule.
+"""Every text Harbor says, from the per-language catalogs, and the lock-screen rule.
 
 Written the way an advocate talks by text: short, plain, no blame, the number first.
 Phone numbers here are national lines that answer 24/7:
@@ -19,10 +19,13 @@ to pass on their own; a test checks every reply of every transcript.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from text_folding import strip_accents
 
-LANGUAGES = ("en", "es")
 LOCK_SCREEN_CHARACTERS = 60
 
 HOTLINE_PHONE = "1-800-799-7233"
@@ -39,420 +42,60 @@ _REVEALING = re.compile(
     r"\b(abus\w*|violen\w*|domestic\w*|shelters?|assault\w*|victim\w*|"
     r"protective orders?|restraining orders?|batter(?:er|ers|ing|ed)|rape[ds]?|"
     r"refugios?|albergues?|agresi\w*|agresor\w*|maltrat\w*|golpeador\w*|"
-    r"ordene?s? de proteccion|ordene?s? de alejamiento|violaci\w*)\b"
+    r"ordene?s? de proteccion|ordene?s? de alejamiento|violaci\w*|"
+    r"bao hanh|bao luc|tam lanh|lam dung|xam hai|hiep dam|nan nhan)\b"
 )
 
-NEED_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "shelter": "a safe place to stay",
-        "housing": "housing help",
-        "legal": "legal help",
-        "immigration": "immigration help",
-        "economic": "help with money, food or work",
-        "children": "help for kids and teens",
-        "child_protection": "help with a CPS case",
-        "counseling": "counseling",
-        "substance_use": "alcohol or drug treatment",
-        "health": "health care",
-        "parenting": "parenting support",
-        "faith": "faith-based support",
-        "advocacy": "an advocate",
-        "hotline": "a help line",
-    },
-    "es": {
-        "shelter": "un lugar seguro donde quedarse",
-        "housing": "ayuda con vivienda",
-        "legal": "ayuda legal",
-        "immigration": "ayuda de inmigración",
-        "economic": "ayuda con dinero, comida o trabajo",
-        "children": "ayuda para niños y jóvenes",
-        "child_protection": "ayuda con un caso de CPS",
-        "counseling": "consejería",
-        "substance_use": "tratamiento de alcohol o drogas",
-        "health": "atención médica",
-        "parenting": "apoyo para padres",
-        "faith": "apoyo de una comunidad de fe",
-        "advocacy": "una persona de apoyo",
-        "hotline": "una línea de ayuda",
-    },
-}
+# The texts themselves live in one catalog per language, bot/texts/catalogs/<code>.yaml
+# (see the comment at the top of en.yaml); a catalog is data a translator or an
+# advocate can edit without touching code. Loaded once, at import.
+CATALOG_DIRECTORY = Path(__file__).resolve().parent / "catalogs"
 
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "menu": (
-            "What do you need? Reply with a number:\n"
-            "1 Safe place to stay\n2 Talk to someone\n3 Legal help, court\n"
-            "4 Housing, rent\n5 Money, food, work\n6 CPS or child welfare case\n"
-            "7 Help for kids, teens\n8 Counseling\n9 Immigration\n"
-            "Or say it in your own words."
-        ),
-        "welcome": (
-            "Hi, this is Harbor. Is it safe for you to text now? If not, just stop: "
-            "Harbor never texts first. Send EXIT any time to clear this chat."
-        ),
-        "safe_question": "Is it safe for you to text now?",
-        "exit_tip": "Send EXIT any time to clear this chat.",
-        "help_sms": (
-            "Harbor is a free, private line that finds help near you. It only answers "
-            "you and never texts first. In danger now: call 911. Send EXIT to clear "
-            "this chat, STOP to end texts."
-        ),
-        "help_chat": (
-            "Harbor is a free, private chat that finds help near you. It only answers "
-            "you. In danger now: call 911. Send EXIT to clear this chat."
-        ),
-        "safe_yes": "Thank you.",
-        "safe_no": (
-            "OK. Stop here and delete this thread if you can. Text again when it is "
-            "safe; Harbor never texts first. In danger now: call 911."
-        ),
-        "opt_out": (
-            "You will get no more texts from Harbor. Reply START to turn them back on. "
-            "In danger now: call 911."
-        ),
-        "opt_in": "Texts from Harbor are back on. Send EXIT any time to clear this chat.",
-        "greeting_again": "Hi again.",
-        "thanks": (
-            "You're welcome. Text any time; Harbor only answers. Send EXIT to clear "
-            "this chat."
-        ),
-        "acknowledge": "OK. Reply MENU for other help, or EXIT to clear this chat.",
-        "unknown": "Sorry, I did not get that. Reply with a number or say what you need.",
-        "language_set": "OK, English from now on.",
-        "ask_place": (
-            "To find {need} near you, reply with your ZIP code, or your city and "
-            "state (like 52404 or Ames, IA)."
-        ),
-        "ask_place_again": (
-            "I could not find that place. Reply with a 5-digit ZIP code, or a city "
-            "and state like Ames, IA."
-        ),
-        "ask_state": (
-            "There is a {city} in more than one state. Which one? Reply with the "
-            "state: {states}."
-        ),
-        "confirm_state": "Is that {city}, {state}? Reply YES, or send the state if not.",
-        "place_noted": "Got it: {place}.",
-        "more_needs_results": "Tell me first what you need.",
-        "results_header": "Here is {need} near {place}. {next}",
-        "results_header_wider": "Closest {need}, within {radius} miles of {place}. {next}",
-        "results_next_more": "Reply MORE for more, MENU to start over.",
-        "results_next_menu": "Reply MENU to start over.",
-        "results_header_none_local": (
-            "I found nothing close to {place} for {need}. These serve your state or "
-            "the whole country:"
-        ),
-        "results_header_more": "Here is more for {need} near {place}. Reply MENU to start over:",
-        "results_empty": (
-            "I found nothing listed for {need} near {place}. Call {hotline} (24/7, "
-            "free) and an advocate can look for local help with you. Reply MENU for "
-            "other help."
-        ),
-        "results_end": (
-            "That is all I have for {need} near {place}. Call {hotline} (24/7) and an "
-            "advocate can look further. Reply MENU for other help."
-        ),
-        "result_open_now": "Open now",
-        "result_open_24_7": "Open 24/7",
-        "result_closed_now": "Closed now",
-        "result_hours_unknown": "Call for hours",
-        "result_confidential": "Confidential",
-        "result_not_confidential": "Not confidential",
-        "result_statewide": "Statewide",
-        "result_national": "National",
-        "result_text": "text",
-        "result_more": "Reply MORE for more.",
-        "emergency": (
-            "If you are in danger now, call 911 (or text 911 where available). "
-            "Hotline 24/7: {hotline}, or text START to 88788."
-        ),
-        "emergency_offer_ask": (
-            "When you can, reply with your ZIP code or city to find a safe place to "
-            "stay nearby."
-        ),
-        "emergency_offer_known": "Reply YES for a safe place to stay near {place}.",
-        "emergency_other": (
-            "If they are in danger now, call 911 for them. Stay safe yourself too. "
-            "Hotline 24/7: {hotline}, or text START to 88788: they can help you help "
-            "them."
-        ),
-        "emergency_offer_ask_other": (
-            "When you can, reply with a ZIP code or city to find a safe place to stay "
-            "near them."
-        ),
-        "self_harm": (
-            "Please call or text 988 now, any time (Suicide & Crisis Lifeline). You "
-            "matter, and you are not alone. In danger now: call 911."
-        ),
-        "self_harm_other": (
-            "If they might act on it now, call 911 for them. Otherwise they can call or "
-            "text 988 any time, and you can call 988 too to learn how to help them."
-        ),
-        "self_harm_offer": "Reply YES to talk to someone now, or MENU for other help.",
-        "status_noted_danger": (
-            "Thank you for letting me know. If you are in danger again, call 911."
-        ),
-        "status_noted_self_harm": (
-            "Thank you for letting me know. You can call or text 988 any time."
-        ),
-        "ask_place_yes": (
-            "OK. Reply with your ZIP code, or your city and state (like 52404 or "
-            "Ames, IA)."
-        ),
-        "ask_place_more": (
-            "To find {need} near you, reply with your ZIP code, or your city and "
-            "state. For other help:"
-        ),
-        "unknown_tail": "To talk to someone now: call {hotline} (24/7, free).",
-        "unknown_tail_distress": (
-            "In danger now: call 911. Thoughts of suicide: call or text 988. To talk to "
-            "someone now: call {hotline} (24/7, free)."
-        ),
-        "talk_to_someone": (
-            "You can talk to an advocate now, free and 24/7: call {hotline}, text "
-            "START to 88788, or chat at thehotline.org."
-        ),
-        "talk_nearest": "Near you: {name}, {phone} ({town}).",
-        "talk_ask_place": "Reply with your ZIP code or city to find an advocate near you.",
-        "safety_planning": (
-            "Steps that help: 1) Know your safest way out, and a room without weapons. "
-            "2) Keep ID, papers, money, medicine and keys ready, or with someone you "
-            "trust. 3) Agree on a code word with a friend. 4) Save {hotline}: an "
-            "advocate can plan with you (or text START to 88788). In danger: call 911."
-        ),
-        "is_this_abuse": (
-            "What you feel matters. If someone hurts you, threatens you, controls your "
-            "money, phone or friends, or makes you afraid, that is not OK, and it can "
-            "be abuse even without hitting. It is not your fault. Talk it through, free "
-            "and private: {hotline} or text START to 88788."
-        ),
-        "confidentiality": (
-            "Harbor keeps only your language, need and place, for {ttl} minutes after "
-            "your last message; never your words, and your number only scrambled. EXIT "
-            "erases it now. Harbor reports nothing to anyone. Places marked "
-            "Confidential keep what you say private; others may have to report child "
-            "abuse. Your phone and carrier keep texts: delete this thread if someone "
-            "checks."
-        ),
-        "using_violence": (
-            "Thank you for reaching out. Wanting to change matters. Call {hotline} "
-            "(24/7, free): they talk with people who hurt a partner and can find an "
-            "intervention program near you. If someone is in danger now, call 911."
-        ),
-        "degraded": (
-            "Harbor is having trouble right now. Please try again soon. To talk to "
-            "someone now, call {hotline} (24/7) or text START to 88788. In danger: "
-            "call 911."
-        ),
-        "degraded_emergency_tail": "Try again soon to find places near you.",
-        "degraded_distress_tail": "Thoughts of suicide: call or text 988, any time.",
-        "neutral_lead": "Harbor here. Your answer is below; send EXIT to clear this chat.",
-        "rate_limited": (
-            "Too many messages at once. Please wait a minute, then try again. In "
-            "danger now: call 911."
-        ),
-    },
-    "es": {
-        "menu": (
-            "¿Qué necesita? Responda con un número:\n"
-            "1 Lugar seguro donde quedarse\n2 Hablar con alguien\n3 Ayuda legal, corte\n"
-            "4 Vivienda, renta\n5 Dinero, comida, trabajo\n6 Caso de CPS o bienestar "
-            "infantil\n7 Ayuda para niños, jóvenes\n8 Consejería\n9 Inmigración\n"
-            "O dígalo con sus palabras."
-        ),
-        "welcome": (
-            "Hola, soy Harbor. ¿Es seguro para usted escribir ahora? Si no, deje de "
-            "escribir: Harbor nunca escribe primero. Envíe SALIR cuando quiera para "
-            "borrar este chat."
-        ),
-        "safe_question": "¿Es seguro para usted escribir ahora?",
-        "exit_tip": "Envíe SALIR cuando quiera para borrar este chat.",
-        "help_sms": (
-            "Harbor es una línea gratis y privada que busca ayuda cerca de usted. Solo "
-            "responde y nunca escribe primero. En peligro: llame al 911. Envíe SALIR "
-            "para borrar este chat, STOP para no recibir más."
-        ),
-        "help_chat": (
-            "Harbor es un chat gratis y privado que busca ayuda cerca de usted. Solo "
-            "responde. En peligro: llame al 911. Envíe SALIR para borrar este chat."
-        ),
-        "safe_yes": "Gracias.",
-        "safe_no": (
-            "De acuerdo. Deje de escribir y borre este chat si puede. Escriba cuando "
-            "sea seguro; Harbor nunca escribe primero. En peligro: llame al 911."
-        ),
-        "opt_out": (
-            "No recibirá más mensajes de Harbor. Responda START para volver a "
-            "recibirlos. En peligro: llame al 911."
-        ),
-        "opt_in": (
-            "Los mensajes de Harbor están activos otra vez. Envíe SALIR cuando quiera "
-            "para borrar este chat."
-        ),
-        "greeting_again": "Hola otra vez.",
-        "thanks": (
-            "Con gusto. Escriba cuando quiera; Harbor solo responde. Envíe SALIR para "
-            "borrar este chat."
-        ),
-        "acknowledge": (
-            "De acuerdo. Responda MENU para otra ayuda, o SALIR para borrar este chat."
-        ),
-        "unknown": "Perdón, no entendí. Responda con un número o diga qué necesita.",
-        "language_set": "De acuerdo, en español desde ahora.",
-        "ask_place": (
-            "Para buscar {need} cerca de usted, responda con su código postal, o su "
-            "ciudad y estado (como 52404 o Ames, IA)."
-        ),
-        "ask_place_again": (
-            "No encontré ese lugar. Responda con un código postal de 5 números, o una "
-            "ciudad y estado como Ames, IA."
-        ),
-        "ask_state": (
-            "Hay un {city} en más de un estado. ¿Cuál? Responda con el estado: "
-            "{states}."
-        ),
-        "confirm_state": "¿Es {city}, {state}? Responda SI, o envíe el estado si no.",
-        "place_noted": "Entendido: {place}.",
-        "more_needs_results": "Dígame primero qué necesita.",
-        "results_header": "Aquí hay {need} cerca de {place}. {next}",
-        "results_header_wider": (
-            "Lo más cercano para {need}, a menos de {radius} millas de {place}. {next}"
-        ),
-        "results_next_more": "Responda MAS para ver más, MENU para empezar de nuevo.",
-        "results_next_menu": "Responda MENU para empezar de nuevo.",
-        "results_header_none_local": (
-            "No encontré nada cerca de {place} para {need}. Estos sirven a su estado o "
-            "a todo el país:"
-        ),
-        "results_header_more": (
-            "Aquí hay más para {need} cerca de {place}. Responda MENU para empezar de "
-            "nuevo:"
-        ),
-        "results_empty": (
-            "No encontré nada para {need} cerca de {place}. Llame al {hotline} (24/7, "
-            "gratis, en español) y una persona de apoyo puede buscar ayuda local con "
-            "usted. Responda MENU para otra ayuda."
-        ),
-        "results_end": (
-            "Es todo lo que tengo para {need} cerca de {place}. Llame al {hotline} "
-            "(24/7) y una persona de apoyo puede buscar más. Responda MENU para otra "
-            "ayuda."
-        ),
-        "result_open_now": "Abierto ahora",
-        "result_open_24_7": "Abierto 24/7",
-        "result_closed_now": "Cerrado ahora",
-        "result_hours_unknown": "Llame para horario",
-        "result_confidential": "Confidencial",
-        "result_not_confidential": "No confidencial",
-        "result_statewide": "Todo el estado",
-        "result_national": "Nacional",
-        "result_text": "texto",
-        "result_more": "Responda MAS para ver más.",
-        "emergency": (
-            "Si está en peligro ahora, llame al 911 (o envíe texto al 911 donde se "
-            "pueda). Línea 24/7 en español: {hotline}, o texto START al 88788."
-        ),
-        "emergency_offer_ask": (
-            "Cuando pueda, responda con su código postal o ciudad para buscar un lugar "
-            "seguro donde quedarse cerca."
-        ),
-        "emergency_offer_known": (
-            "Responda SI para buscar un lugar seguro donde quedarse cerca de {place}."
-        ),
-        "emergency_other": (
-            "Si esa persona está en peligro ahora, llame al 911 por ella. Cuídese usted "
-            "también. Línea 24/7 en español: {hotline}, o texto START al 88788: le "
-            "ayudan a ayudarla."
-        ),
-        "emergency_offer_ask_other": (
-            "Cuando pueda, responda con un código postal o ciudad para buscar un lugar "
-            "seguro donde quedarse cerca de esa persona."
-        ),
-        "self_harm": (
-            "Por favor llame al 988 ahora y oprima 2, o envíe AYUDA por texto al 988, "
-            "a cualquier hora. Usted importa y no está solo/a. En peligro: llame al "
-            "911."
-        ),
-        "self_harm_other": (
-            "Si esa persona puede hacerse daño ahora, llame al 911 por ella. Si no, "
-            "puede llamar al 988 (oprima 2) a cualquier hora, y usted también, para "
-            "saber cómo ayudarla."
-        ),
-        "self_harm_offer": (
-            "Responda SI para hablar con alguien ahora, o MENU para otra ayuda."
-        ),
-        "status_noted_danger": (
-            "Gracias por avisarme. Si vuelve a estar en peligro, llame al 911."
-        ),
-        "status_noted_self_harm": (
-            "Gracias por avisarme. Puede llamar al 988 y oprimir 2 a cualquier hora."
-        ),
-        "ask_place_yes": (
-            "De acuerdo. Responda con su código postal, o su ciudad y estado (como "
-            "52404 o Ames, IA)."
-        ),
-        "ask_place_more": (
-            "Para buscar {need} cerca de usted, responda con su código postal, o su "
-            "ciudad y estado. Para otra ayuda:"
-        ),
-        "unknown_tail": "Para hablar con alguien ahora: llame al {hotline} (24/7, gratis).",
-        "unknown_tail_distress": (
-            "En peligro: llame al 911. Si piensa en quitarse la vida: llame al 988 y "
-            "oprima 2. Para hablar con alguien ahora: llame al {hotline} (24/7, gratis)."
-        ),
-        "talk_to_someone": (
-            "Puede hablar ahora con una persona de apoyo, gratis y 24/7: llame al "
-            "{hotline} (en español), envíe START al 88788, o chatee en thehotline.org."
-        ),
-        "talk_nearest": "Cerca de usted: {name}, {phone} ({town}).",
-        "talk_ask_place": (
-            "Responda con su código postal o ciudad para buscar una persona de apoyo "
-            "cerca."
-        ),
-        "safety_planning": (
-            "Pasos que ayudan: 1) Sepa su salida más segura y un cuarto sin armas. 2) "
-            "Tenga listos identificación, papeles, dinero, medicinas y llaves, o con "
-            "alguien de confianza. 3) Acuerde una palabra clave con alguien. 4) Guarde "
-            "el {hotline}: una persona de apoyo puede planear con usted. En peligro: "
-            "llame al 911."
-        ),
-        "is_this_abuse": (
-            "Lo que siente importa. Si alguien le hace daño, le amenaza, controla su "
-            "dinero, teléfono o amistades, o le da miedo, eso no está bien, y puede ser "
-            "abuso aunque no haya golpes. No es su culpa. Hable con alguien, gratis y en "
-            "privado: {hotline}."
-        ),
-        "confidentiality": (
-            "Harbor guarda solo su idioma, necesidad y lugar, por {ttl} minutos después "
-            "de su último mensaje; nunca sus palabras, y su número solo cifrado. SALIR "
-            "lo borra ya. Harbor no reporta nada a nadie. Los lugares Confidenciales "
-            "guardan lo que diga; otros pueden tener que reportar maltrato infantil. "
-            "Su teléfono guarda los mensajes: bórrelos si alguien lo revisa."
-        ),
-        "using_violence": (
-            "Gracias por escribir. Querer cambiar importa. Llame al {hotline} (24/7, "
-            "gratis): hablan con personas que lastiman a su pareja y pueden buscar un "
-            "programa de intervención cerca. Si alguien está en peligro ahora, llame "
-            "al 911."
-        ),
-        "degraded": (
-            "Harbor tiene problemas ahora. Por favor intente de nuevo pronto. Para "
-            "hablar con alguien ahora, llame al {hotline} (24/7) o envíe START al "
-            "88788. En peligro: llame al 911."
-        ),
-        "degraded_emergency_tail": "Intente pronto de nuevo para buscar lugares cerca.",
-        "degraded_distress_tail": (
-            "Si piensa en quitarse la vida: llame al 988 y oprima 2, a cualquier hora."
-        ),
-        "neutral_lead": (
-            "Harbor aquí. Su respuesta está abajo; envíe SALIR para borrar este chat."
-        ),
-        "rate_limited": (
-            "Demasiados mensajes seguidos. Espere un minuto e intente de nuevo. En "
-            "peligro: llame al 911."
-        ),
-    },
-}
+
+@dataclass(frozen=True)
+class Catalog:
+    """One language's texts: replies by key, need names, the web chat page's texts."""
+
+    language: str
+    name: str  # the language's own name ("Español")
+    review: str  # "approved", or "needs review" until a native-speaking advocate checks it
+    replies: dict[str, str]
+    needs: dict[str, str]
+    page: dict[str, str]
+    safety: dict  # the quick-exit safety page: headings, paragraphs and lists
+
+
+def load_catalogs(directory: Path = CATALOG_DIRECTORY) -> dict[str, Catalog]:
+    """Read every catalog in `directory`, English first; raise ValueError naming a bad one."""
+    catalogs = {}
+    for path in sorted(directory.glob("*.yaml"), key=lambda p: (p.stem != "en", p.stem)):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506
+        try:
+            catalogs[path.stem] = Catalog(
+                language=data["language"], name=data["name"], review=data["review"],
+                replies=dict(data["replies"]), needs=dict(data["needs"]),
+                page=dict(data["page"]), safety=dict(data["safety"]))
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"text catalog {path.name}: missing or malformed {error}") from None
+        if catalogs[path.stem].language != path.stem:
+            raise ValueError(f"text catalog {path.name} says language "
+                             f"{catalogs[path.stem].language!r}")
+    return catalogs
+
+
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+CATALOGS: dict[str, Catalog] = load_catalogs()
+LANGUAGES: tuple[str, ...] = tuple(CATALOGS)
+TEXTS: dict[str, dict[str, str]] = {code: c.replies for code, c in CATALOGS.items()}
+NEED_LABELS: dict[str, dict[str, str]] = {code: c.needs for code, c in CATALOGS.items()}
+PAGE_TEXTS: dict[str, dict[str, str]] = {code: c.page for code, c in CATALOGS.items()}
+
+
+def enabled_languages(setting: str | None) -> tuple[str, ...]:
+    """Return the languages the LANGUAGES setting switches on ("en,es,vi"), English first;
+    unknown codes are left out, and English is always on."""
+    wanted = [code.strip().lower() for code in (setting or "en,es").split(",")]
+    return ("en", *(code for code in dict.fromkeys(wanted) if code in CATALOGS and code != "en"))
 
 
 def language_or_default(language: str | None) -> str:

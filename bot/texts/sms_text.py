@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import gsm0338  # noqa: F401 - registers the "gsm03.38" codec
 
+from intents.normalization import has_vietnamese_marks
+
 GSM_SINGLE_SEGMENT = 160
 GSM_MULTI_SEGMENT = 153
 UCS2_SINGLE_SEGMENT = 70
@@ -34,6 +36,7 @@ _REPLACEMENTS = {
     "\u2026": "...", "\u2022": "-", "\u00b7": "-", "\u25cf": "-",
     "\u00a0": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ",
     "\t": " ", "\r": "",
+    "\u0111": "d", "\u0110": "D",  # Vietnamese đ Đ: a letter of its own, not d + a mark
     "\u00a9": "(c)", "\u00ae": "(R)", "\u2122": "TM", "\u00b0": " deg",
     "\u00bd": "1/2", "\u00bc": "1/4", "\u00be": "3/4",
     "\u2192": "->", "\u2190": "<-", "\u00d7": "x", "\u00f7": "/",
@@ -86,6 +89,22 @@ def to_gsm7(text: str) -> str:
     return converted.strip(" ")
 
 
+def with_plain_punctuation(text: str) -> str:
+    """Return `text` with its letters as written (marks kept) and everything else in
+    GSM-7: curly quotes straight, dashes plain, emoji and symbols left out. For a
+    language sent as UCS-2 (Vietnamese): one emoji would cost as much as it does in
+    GSM-7 text, and a phone with an old font shows a box for it."""
+    basic, extension = _alphabet()
+    kept = []
+    for ch in text:
+        if ch.isalpha() or ch in basic or ch in extension:
+            kept.append(ch)
+        else:
+            kept.append(_transliterate_character(ch, basic, extension))
+    converted = _SPACE_BEFORE_NEWLINE.sub("\n", _SPACES.sub(" ", "".join(kept)))
+    return converted.strip(" ")
+
+
 @dataclass(frozen=True)
 class SegmentInfo:
     """How a text travels as SMS: its length, segment count and encoding."""
@@ -128,3 +147,13 @@ def segment_info(text: str) -> SegmentInfo:
     costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
     segments = _pack(costs, UCS2_SINGLE_SEGMENT, UCS2_MULTI_SEGMENT)
     return SegmentInfo(len(text), segments, "UCS-2", sum(costs))
+
+
+def as_sent(text: str) -> str:
+    """Return `text` as the SMS view hands it to Twilio, the last check after the engine:
+    GSM-7, except a Vietnamese text that keeps its marks within three segments."""
+    if has_vietnamese_marks(text):
+        marked = with_plain_punctuation(text)
+        if segment_info(marked).segments <= 3:
+            return marked
+    return to_gsm7(text)

@@ -46,7 +46,7 @@ def _emit(name: str, figures: dict, as_json: bool) -> None:
                    "(default: scratch SQLite files)")
 @click.pass_context
 def bench_group(context: click.Context, as_json: bool, database_url: str | None) -> None:
-    """Benchmarks: classify, search, import, webhook (see docs/BENCHMARKS.md).
+    """Benchmarks: classify, search, import, webhook, startup (see docs/BENCHMARKS.md).
 
     With no subcommand (or `all`), runs all four with their default sizes.
     """
@@ -115,6 +115,16 @@ def bench_webhook(as_json: bool, database_url: str | None, connections: int,
         threads=threads,
     )
     _emit("webhook", figures, as_json)
+
+
+@bench_group.command("startup")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+@click.option("--rounds", default=5, show_default=True, help="fresh processes per figure")
+def bench_startup(as_json: bool, rounds: int) -> None:
+    """Start-up: `harbor --help`, commands, a worker's boot, the place index, gunicorn."""
+    from bot.benchmarks.startup import run_startup_benchmark
+
+    _emit("startup", run_startup_benchmark(rounds=rounds), as_json)
 
 
 @bench_group.command("all")

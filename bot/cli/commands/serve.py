@@ -15,6 +15,10 @@ from werkzeug.serving import run_simple
 def run_command(host: str, port: int) -> None:
     """Serve Harbor with Flask's threaded development server (use gunicorn in production)."""
     app = current_app._get_current_object()
+    # The CLI's app skips the warm-up; a server must not make a survivor's first text wait.
+    from intents import warm_up
+
+    warm_up()
     base = f"http://{host}:{port}"
     click.echo("")
     click.echo("Harbor is running:")

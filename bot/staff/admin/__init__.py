@@ -12,4 +12,4 @@ from flask import Blueprint
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
 # The views register themselves on `blueprint` when imported.
-from bot.staff.admin import audit, listings, uploads, users  # noqa: E402, F401
+from bot.staff.admin import audit, languages, listings, uploads, users  # noqa: E402, F401
