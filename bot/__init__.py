@@ -23,11 +23,12 @@ def create_app(config: dict | None = None) -> Flask:
     # Imported here, not at the top: `import bot` (every `harbor` command) stays cheap.
     from flask import Flask
 
-    from bot.config import load_config
+    from bot.config import load_config, owner_only_instance_folder
     from bot.database import init_database
     from bot.logging_setup import configure_logging
 
     app = Flask(__name__, instance_relative_config=True)
+    owner_only_instance_folder(app.instance_path)
     settings = load_config(config, instance_path=app.instance_path)
     app.config.update(settings)
     configure_logging(app.config["LOG_LEVEL"])
@@ -44,8 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     conversation_store.init_app(app)
 
-    from bot import extensions
+    from bot import extensions, request_guards
 
+    request_guards.init_app(app)
     extensions.init_app(app)
 
     from bot import security_headers

@@ -77,12 +77,27 @@ def _development_secrets(instance_path: Path) -> dict[str, str]:
         pass
     values = {"SECRET_KEY": secrets.token_hex(32), "HASH_KEY": secrets.token_hex(32)}
     try:
-        instance_path.mkdir(parents=True, exist_ok=True)
+        instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.write_text(json.dumps(values))
         path.chmod(0o600)
     except OSError:
         pass  # a read-only checkout still runs, with keys that last one process
     return values
+
+
+def owner_only_instance_folder(instance_path: str | os.PathLike[str]) -> None:
+    """Create the instance folder readable by the owner only (0700), or tighten it.
+
+    It holds the SQLite database, the development keys, the demo login and the owed
+    erasures: nobody else on the machine may list or read it.
+    """
+    folder = Path(instance_path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:
+        pass  # a read-only checkout still runs; the database then lives elsewhere
 
 
 def load_config(

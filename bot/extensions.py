@@ -52,6 +52,7 @@ def _message_endpoints_count_themselves() -> bool:
 
 # Always answered, however many messages came before.
 NEVER_LIMITED_INTENTS = frozenset({"exit", "emergency", "self_harm"})
+NEVER_LIMITED_SAFETY = frozenset({"danger", "self_harm"})
 # A Redis that hangs must not hold a webhook past Twilio's 15 seconds.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 _KEY_NAMESPACE = "harbor-messages"
@@ -110,11 +111,13 @@ def _hmac(material: str) -> str:
 
 
 def over_message_limits(intent: str, conversation_key: str | None,
-                        by_address: bool = True) -> bool:
+                        by_address: bool = True, *, safety: str = "") -> bool:
     """Count one inbound message; return True when it must be refused as one too many.
 
     `intent` is the message's classification (the view classifies once and hands the
-    same Classification to the turn). `conversation_key` is the conversation's HMAC key
+    same Classification to the turn); `safety` is its safety signal, found even when
+    a need is the intent: a message that says danger or self-harm is never refused,
+    whatever its intent. `conversation_key` is the conversation's HMAC key
     (None when the message starts a new conversation and has none yet: then only the
     address limit applies). `by_address=False` skips the address limit: a Twilio-signed
     SMS always comes from Twilio's addresses, so there it would cap every survivor's
@@ -123,7 +126,7 @@ def over_message_limits(intent: str, conversation_key: str | None,
     limits: MessageLimits | None = current_app.extensions.get("harbor_message_limits")
     if limits is None:
         return False
-    if intent in NEVER_LIMITED_INTENTS:
+    if intent in NEVER_LIMITED_INTENTS or safety in NEVER_LIMITED_SAFETY:
         return False
     checks = []
     if by_address:

@@ -1,8 +1,14 @@
-"""Logging that can never write a message body or a phone number.
+"""Logging that can never write a message body or a phone number, nor a forged line.
 
 The code never passes bodies or numbers to the logger in the first place; this
 filter is the second line of defence, redacting anything that looks like a phone
 number and dropping request form data, should a library ever log it.
+
+One record is one line. A URL path is attacker-chosen (`/%0d%0a2026-... INFO ...`
+decodes to CR LF and a made-up entry), so every control character in a message is
+written escaped (`\r`, `\n`, `\x1b`), in Harbor's own logs and in gunicorn's access and
+error logs alike (the filter sits on those loggers too). A traceback keeps its lines,
+each continuation marked with "| ", so no line of it can pass for an entry of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +21,11 @@ PHONE_PATTERN = re.compile(
     r"(?:\+\d{8,15})|(?:\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b)"
 )
 REDACTED = "[redacted]"
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: anything a
+# terminal or log viewer may take as a new line or a command.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+CONTINUATION = "| "
 
 
 def redact(text: str) -> str:
@@ -22,15 +33,43 @@ def redact(text: str) -> str:
     return PHONE_PATTERN.sub(REDACTED, text)
 
 
+def _escaped(match: re.Match) -> str:
+    character = match.group()
+    if character in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[character]
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_control_characters(text: str) -> str:
+    """Return `text` on one line: CR as \\r, LF as \\n, other controls as \\xNN."""
+    return CONTROL_CHARACTERS.sub(_escaped, text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """Format a record whose traceback lines are all marked as its continuation."""
+
+    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+        return self._continuation(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return self._continuation(super().formatStack(stack_info))
+
+    @staticmethod
+    def _continuation(text: str) -> str:
+        lines = [escape_control_characters(line) for line in text.split("\n")]
+        return "\n".join(CONTINUATION + line for line in lines)
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrite each record's final message with phone-like strings redacted."""
+    """Rewrite each record's final message: phone-like strings redacted, controls escaped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a malformed record is dropped, not raised
             return False
-        record.msg = redact(message)
+        record.msg = escape_control_characters(redact(message))
         record.args = None
         return True
 
@@ -40,7 +79,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     root.setLevel(level)
     for handler in root.handlers:

@@ -66,9 +66,9 @@ def run_classify_benchmark(dataset: str | None = None, rounds: int = 20) -> dict
     cold.sort()
     cold_cpu.sort()
     warm.sort()
-    keywords = sum(len(patterns) for patterns in rules.first_exact.values()) + sum(
-        len(patterns) for patterns in rules.first_prefix.values()
-    )
+    keywords = sum(len(patterns) for index in (rules.first_exact, rules.first_prefix,
+                                               rules.first_pair)
+                   for patterns in index.values())
     return {
         "dataset": str(path),
         "messages": len(messages),

@@ -9,8 +9,17 @@ Matching order (first that applies wins):
 2. Whole-message control keywords ("STOP", "menu", "hola", "0"), after normalization.
    Carrier keywords (opt_out, opt_in) count only when exact: carriers act on the exact word.
 3. Safety: when `emergency` or `self_harm` scores at least SAFETY_FLOOR they win over
-   any need in the same message ("I need a shelter but he's here with a gun").
-4. Everything else by score; below UNKNOWN_BELOW the message is `unknown`.
+   any need in the same message ("I need a shelter but he's here with a gun"), except
+   when all emergency found is harm told (a rule file's `reports`: "he hits me", "me
+   pego"), which may be past or habitual: then a need named beside it wins ("will cps
+   take my kids if i tell them he hits me"). When
+   both do and all emergency found is a means (the `means` word family: pills, a gun,
+   a rope, a bridge) or harm told (`reports`), they are the self-harm's story: "i have his
+   gun in my hand and i want to use it on myself", "12 years of him beating me and now i
+   just want to die" are self_harm.
+4. Everything else by score; below UNKNOWN_BELOW the message is `unknown`. A language
+   named beside a need ("a clinic with spanish interpreters") is not a language switch:
+   the need wins.
 
 How a message is scored against an intent:
 
@@ -61,7 +70,15 @@ from .normalization import (
     shorter_forms,
 )
 from .places import PlaceFinder
-from .rules import RULES_DIRECTORY, TAXONOMY_IDS, IntentRule, load_rules
+from .rules import (
+    FAMILIES_FILE,
+    RULES_DIRECTORY,
+    TAXONOMY_IDS,
+    Families,
+    IntentRule,
+    load_families,
+    load_rules,
+)
 
 UNKNOWN_BELOW = 55
 SAFETY_FLOOR = 70
@@ -182,9 +199,20 @@ class Classification:
 
 
 @dataclass(frozen=True)
+class RulesReading:
+    """The rules' classification and what they computed on the way, passed along so the
+    reading never normalizes the message twice."""
+
+    classification: Classification
+    folded: str  # the message folded (no case, accents or punctuation)
+    words: list[str]  # its normalized words (shorthand expanded), before spelling correction
+    means_only: bool = False  # every emergency keyword found was a means (a gun, pills)
+
+
+@dataclass(frozen=True)
 class _Pattern:
     intent: str
-    kind: str  # "keyword", "hint" or "negative"
+    kind: str  # "keyword", "report", "hint" or "negative"
     language: str
     words: tuple[tuple[str, bool], ...]  # (word, is_prefix)
     strength: int
@@ -219,7 +247,12 @@ def _strength(group: str, words: tuple[tuple[str, bool], ...]) -> int:
 class CompiledRules:
     """Every rule file compiled into lookup tables; build once, share everywhere."""
 
-    def __init__(self, rules: tuple[IntentRule, ...]) -> None:
+    def __init__(self, rules: tuple[IntentRule, ...], families: Families | None = None) -> None:
+        # The means family's words (pills, gun, rope...): see the module docstring, step 3.
+        self.means_words = frozenset(
+            word for block in (families or {}).values()
+            for phrase in block.get("means", ()) for word, _ in _pattern_words(phrase)
+        ) - _FUNCTION_WORDS
         taxonomy_rank = {intent: rank for rank, intent in enumerate(TAXONOMY_IDS)}
         self.rules = {rule.id: rule for rule in rules}
         self.intent_order = sorted(self.rules, key=lambda i: taxonomy_rank.get(i, 999))
@@ -229,6 +262,10 @@ class CompiledRules:
         self.exit_phrases: list[tuple[tuple[str, ...], str]] = []
         self.first_exact: dict[str, list[_Pattern]] = defaultdict(list)
         self.first_prefix: dict[str, list[_Pattern]] = defaultdict(list)
+        # Phrases whose first two words are exact, by those two words: a message word is
+        # then checked only against the phrases its next words can continue (word
+        # families make hundreds of phrases start with "my" or "he").
+        self.first_pair: dict[tuple[str, str], list[_Pattern]] = defaultdict(list)
         vocabulary: set[str] = set(ENGLISH_WORDS | SPANISH_WORDS | _AMBIGUOUS_WORDS)
         rule_words: set[str] = set(vocabulary)  # words of keywords, never of examples
         stems: set[str] = set()
@@ -252,8 +289,8 @@ class CompiledRules:
                         elif len(words) == 2:
                             self.exit_phrases.append((words, language))
             for language, block in rule.languages.items():
-                for kind, phrases in (("keyword", block.keywords), ("hint", block.hints),
-                                      ("negative", block.negatives)):
+                for kind, phrases in (("keyword", block.keywords), ("report", block.reports),
+                                      ("hint", block.hints), ("negative", block.negatives)):
                     for phrase in phrases:
                         words = _pattern_words(phrase)
                         if not words:
@@ -263,8 +300,11 @@ class CompiledRules:
                             pattern = _Pattern(rule.id, kind, language, words,
                                                _strength(rule.group, words), required)
                             first, is_prefix = words[0]
-                            index = self.first_prefix if is_prefix else self.first_exact
-                            index[first].append(pattern)
+                            if not is_prefix and len(words) > 1 and not words[1][1]:
+                                self.first_pair[(first, words[1][0])].append(pattern)
+                            else:
+                                index = self.first_prefix if is_prefix else self.first_exact
+                                index[first].append(pattern)
                         for word, prefix in words:
                             (stems if prefix else vocabulary).add(word)
                             rule_words.add(word)
@@ -513,8 +553,15 @@ class CompiledRules:
         """Return every keyword, hint and negative pattern found in `words`."""
         found: list[_Pattern] = []
         present = set(words)
+        pairs = self.first_pair
         for start, word in enumerate(words):
-            for pattern in self.patterns_starting_with(word):
+            candidates = list(self.patterns_starting_with(word))
+            following = words[start + 1:start + 3]
+            for position, after in enumerate(following):
+                if position and after == following[0]:
+                    break  # the same next word twice: its phrases are already listed
+                candidates.extend(pairs.get((word, after), ()))
+            for pattern in candidates:
                 if len(pattern.words) == 1:
                     found.append(pattern)
                 elif pattern.required <= present and self._rest_matches(
@@ -577,11 +624,23 @@ class CompiledRules:
 
     def classify(self, text: str) -> Classification:
         """Classify one message (see the module docstring for the order)."""
+        return self.read(text).classification
+
+    def read(self, text: str) -> RulesReading:
+        """Classify one message and return the folded text and words beside the result."""
         folded = fold(text)
         words = normalize_folded(folded)
+        evidence: dict[str, _Evidence] = {}
+        classification = self._classify(text, folded, words, evidence)
+        return RulesReading(classification, folded, words,
+                            self._only_means(evidence.get("emergency")))
+
+    def _classify(self, text: str, folded: str, words: list[str],
+                  found: dict[str, _Evidence]) -> Classification:
         exit_language = self.exit_language(folded.split(), text)
         resolved = self.resolve_words(words)
         evidence = self._evidence(resolved)
+        found.update(evidence)
         scores = self._scores(evidence)
         language = self._language(text, resolved, evidence, exit_language)
 
@@ -591,11 +650,16 @@ class CompiledRules:
             exact = " ".join(folded.split()) in self.whole_message
             return self._result("exit", 100 if exact else 95, language, {}, scores)
         whole = self.whole_message.get(" ".join(words))
+        if whole is None:
+            # Said twice ("VOLVIO. VOLVIO", "help help"): the same whole message.
+            whole = self.whole_message.get(" ".join(_once(words)))
         if whole is None or whole[0] == "exit":
             # "menu por favor", never "stop please": carriers act on the exact word only.
             whole = self.whole_message.get(" ".join(_without_courtesy(words)))
-            if whole and whole[0] in _NOT_SCORED:
-                whole = None
+            if whole and (whole[0] in _NOT_SCORED or max(
+                    (scores.get(intent, 0) for intent in self.intent_order
+                     if self.group[intent] == "safety"), default=0) >= SAFETY_FLOOR):
+                whole = None  # "help now please" is distress, not the HELP keyword
         if whole and whole[0] != "exit":
             return self._result(whole[0], 100, language, {}, scores)
         entities, only_place = self.places.find(text, words)
@@ -609,15 +673,48 @@ class CompiledRules:
 
         safety = [intent for intent in self.intent_order
                   if self.group[intent] == "safety" and scores.get(intent, 0) >= SAFETY_FLOOR]
+        if safety == ["emergency"] and self._only_reports(evidence["emergency"]) and any(
+            self.group.get(intent) in ("need", "support") and score >= UNKNOWN_BELOW
+            for intent, score in scores.items()
+        ):
+            # "he hits me, will cps take my kids": harm told beside a need; the need wins.
+            safety = []
+            scores = {intent: score for intent, score in scores.items()
+                      if intent != "emergency"}
         if safety:
             chosen = max(safety, key=lambda intent: scores[intent])
+            if len(safety) == 2 and (self._only_means(evidence.get("emergency"))
+                                     or self._only_reports(evidence["emergency"])):
+                # "his gun in my hand", "12 years of him beating me and now i want to die":
+                # the means and the harm told are the self-harm's story.
+                chosen = "self_harm"
             return self._result(chosen, scores[chosen], language, entities, scores)
         ranked = self._ranked(scores)
+        if ranked and ranked[0][0] == "language":
+            # "hay misa en español cerca", "a hospital with spanish interpreters": the
+            # language is how they want the help, the need named beside it is the help.
+            needs = [item for item in ranked if self.group.get(item[0]) in ("need", "support")
+                     and item[1] >= UNKNOWN_BELOW]
+            if needs:
+                ranked = needs
         if not ranked or ranked[0][1] < UNKNOWN_BELOW:
             best = ranked[0][1] if ranked else 0
             return self._result("unknown", 100 - best, language, entities, scores)
         chosen, score = ranked[0]
         return self._result(chosen, score, language, entities, scores)
+
+    @staticmethod
+    def _only_reports(evidence: _Evidence) -> bool:
+        """True when every emergency keyword found tells of harm (maybe past or habitual)."""
+        return bool(evidence.keywords) and all(pattern.kind == "report"
+                                               for pattern in evidence.keywords)
+
+    def _only_means(self, evidence: _Evidence | None) -> bool:
+        """True when every emergency keyword found is a means (a gun, pills, a rope)."""
+        if evidence is None or not evidence.keywords:
+            return False
+        return all({word for word, _ in pattern.words} - _FUNCTION_WORDS <= self.means_words
+                   for pattern in evidence.keywords)
 
     def explain(self, text: str) -> dict:
         """Return why `text` was classified as it was: words, matches and scores."""
@@ -640,7 +737,7 @@ class CompiledRules:
         evidence: dict[str, _Evidence] = defaultdict(_Evidence)
         for pattern in self.matched_patterns(words):
             entry = evidence[pattern.intent]
-            if pattern.kind == "keyword":
+            if pattern.kind in ("keyword", "report"):
                 entry.keywords.append(pattern)
             elif pattern.kind == "hint":
                 entry.hints += 1
@@ -775,6 +872,14 @@ def _typed_as_command(text: str) -> bool:
     return len(letters) >= 4 and all(ch.isupper() for ch in letters)
 
 
+def _once(words: list[str]) -> list[str]:
+    """Return `words` said once when the whole message repeats them ("volvio volvio")."""
+    for size in range(1, len(words) // 2 + 1):
+        if len(words) % size == 0 and words == words[:size] * (len(words) // size):
+            return words[:size]
+    return words
+
+
 def _without_courtesy(words: list[str]) -> list[str]:
     """Drop 'please', 'por favor', 'now'... around a control word ("menu por favor")."""
     start, end = 0, len(words)
@@ -790,5 +895,5 @@ def _without_courtesy(words: list[str]) -> list[str]:
 @lru_cache(maxsize=4)
 def compiled_rules(directory: Path | str = RULES_DIRECTORY) -> CompiledRules:
     """Return the compiled rules of `directory` (compiled once, then shared)."""
-    return CompiledRules(load_rules(directory))
+    return CompiledRules(load_rules(directory), load_families(Path(directory) / FAMILIES_FILE))
 

@@ -91,6 +91,8 @@ def expand(word: str) -> list[str]:
     """Expand one folded word through SHORTHAND, trying shorter forms of repeats."""
     if word in SHORTHAND:
         return SHORTHAND[word].split()
+    if _ANY_RUN.search(word) is None:
+        return [word]  # no letter repeated: no shorter form to try
     for form in shorter_forms(word):
         if form in SHORTHAND:
             return SHORTHAND[form].split()
@@ -105,8 +107,8 @@ def normalize(text: str) -> list[str]:
 def normalize_folded(folded: str) -> list[str]:
     """Return the normalized words of text already passed through `fold` (steps 3-4)."""
     words: list[str] = []
-    for word in folded.split():
-        words.extend(expand(cut_long_runs(word)))
+    for word in cut_long_runs(folded).split():  # runs never cross a space: cut once
+        words.extend(expand(word))
     return words
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .matcher import LEAVING_WORDS, Classification, compiled_rules
-from .normalization import normalize
-from .second_opinion import Opinion, second_opinion
+from .second_opinion import Opinion, SecondOpinion, second_opinion
+
+_SHIPPED = object()
 
 DANGER_AT = 0.30
 SELF_HARM_AT = 0.20
@@ -62,25 +63,40 @@ WHO_WORDS = {
                   "indocumentada inmigrante inmigrantes migra",
 }
 _WHO = {word: group for group, words in WHO_WORDS.items() for word in words.split()}
-_NOW = frozenset("now asap hurry emergency ahora ya rapido urgente emergencia".split())
+# Words that say "now" whatever stands around them.
+_NOW = frozenset("asap hurry emergency rapido urgente emergencia".split())
+# "now", "ahora", "ya" say "now" unless they only join two parts of a story: "and now he
+# wants custody", "y ahora me quiere quitar a los ninos", "for now", "ya no se".
+_BARE_NOW = frozenset({"now", "ahora", "ya"})
+_NOT_NOW_BEFORE = frozenset("and but until till by from for since even y pero hasta desde "
+                            "de que por para".split())
+_NOT_NOW_AFTER = frozenset("he she they i we my his her the that it no el ella ellos yo mi "
+                           "su sus me le lo la los las se que tengo tiene es esta estoy "
+                           "nadie nunca".split())
 _TONIGHT = ("tonight", "esta noche", "this night")
 
 
-def read(text: str) -> Classification:
-    """Classify `text` (the rules), then add the second opinion and the other signals."""
+def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classification:
+    """Classify `text` (the rules), then add the second opinion and the other signals.
+
+    `model` is the shipped second opinion unless another is given: a model trained
+    without the message (`harbor eval intents --cross-validated`), or None (rules alone).
+    """
     engine = compiled_rules()
     group = engine.group
-    rules = engine.classify(text)
-    model = second_opinion()
+    found = engine.read(text)
+    rules = found.classification
+    if model is _SHIPPED:
+        model = second_opinion()
     if rules.intent == "exit" or (group.get(rules.intent) == "control" and rules.score >= 95):
         return rules
-    words = normalize(text)
+    words = found.words  # normalized once, by the rules
     # A number, "no", "si": replies to a question, which the conversation reads; the
     # model has nothing to say about them.
     worded = sum(1 for word in words if len(word) >= 3 and not word.isdigit()) >= 2
     # The model learned English and Spanish only: for a further language the rules
     # (rules/languages/) read alone.
-    opinion = (model.opinion(text) if model is not None and worded
+    opinion = (model.opinion(text, found.folded, words) if model is not None and worded
                and rules.language in MODEL_LANGUAGES else None)
     intent, score = rules.intent, rules.score
     safety, safety_score = SAFETY_INTENTS.get(rules.intent, ""), 0
@@ -88,13 +104,14 @@ def read(text: str) -> Classification:
         safety_score = rules.score
         if opinion is not None:
             # The rules see the weapon, the model sees whom it is for ("a gun in the house
-            # and i keep looking at it"): which safety line comes first is the model's.
+            # and i keep looking at it"): then which safety line comes first is the model's.
             danger = opinion.probability("safety", "danger")
             despair = opinion.probability("safety", "self_harm")
-            if safety == "danger" and despair >= SWITCH_AT and despair > danger:
+            # Only where the rules found nothing but a means: their own words for danger
+            # ("going to kill me") or despair ("kill herself") are not overruled.
+            if (safety == "danger" and found.means_only and despair >= SWITCH_AT
+                    and despair > danger):
                 safety, intent = "self_harm", "self_harm"
-            elif safety == "self_harm" and danger >= SWITCH_AT and danger > despair:
-                safety, intent = "danger", "emergency"
     elif opinion is not None:
         # The rules sure of a need ("how do i get ebt") ask more of the model.
         sure = rules.intent != "unknown" and rules.score >= RULES_SURE_AT
@@ -175,11 +192,21 @@ def _who(words: list[str]) -> tuple[str, ...]:
 
 def _urgency(words: list[str], safety: str) -> str:
     joined = " ".join(words)
-    if safety == "danger" or _NOW & set(words) or "right now" in joined:
+    if safety == "danger" or _NOW & set(words) or "right now" in joined or any(
+        _says_now(words, position) for position, word in enumerate(words)
+        if word in _BARE_NOW
+    ):
         return "now"
     if any(phrase in joined for phrase in _TONIGHT):
         return "tonight"
     return ""
+
+
+def _says_now(words: list[str], position: int) -> bool:
+    """True when words[position] ("now", "ahora", "ya") means now, not "and then"."""
+    before = words[position - 1] if position else ""
+    after = words[position + 1] if position + 1 < len(words) else ""
+    return before not in _NOT_NOW_BEFORE and after not in _NOT_NOW_AFTER
 
 
 def _subject(opinion: Opinion | None) -> str:

@@ -11,6 +11,7 @@ whole_message:              # counts only when it is the WHOLE message
   es: []
 en:
   keywords: [shelter, safe house, place to stay]   # one is enough to point here
+  reports: []               # (safety) harm told, maybe past: a need named beside it wins
   hints: [tonight, kids]                           # make it likelier, never enough alone
   examples: [I need a safe place to sleep tonight] # whole sentences people send
   negatives: [homeless shelter volunteer]          # make this intent much less likely
@@ -21,6 +22,12 @@ es:
 
 A word ending in `*` matches every word that starts with it: `evict*` matches evict,
 evicted, evicting, eviction. Case, accents and punctuation never matter.
+
+A name in braces is a word family of `rules/families/word_families.yaml` (the ways
+people say one thing: `{abuser}` is he, my ex, my husband, his truck...): the phrase
+`{abuser} just pulled up` stands for every one of them, so a rule says a concept once
+and reads messages nobody wrote into it ("my ex just pulled up", "his truck just pulled
+up"). A family is written per language; a phrase may use several.
 
 `load_rules()` reads and checks every file; a malformed file raises `RuleFileError`
 whose message names the file and the field ("shelter.yaml: en.keywords[2]: ...").
@@ -58,11 +65,12 @@ from .normalization import fold, normalize
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 RULES_DIRECTORY = Path(__file__).with_name("rules")
+FAMILIES_FILE = Path("families") / "word_families.yaml"
 
 GROUPS = ("control", "safety", "support", "need", "fallback")
 LANGUAGES = ("en", "es")  # the languages of the main rule files, each required
 EXTRA_LANGUAGES_DIRECTORY = "languages"  # rules/languages/<code>.yaml: further languages
-LANGUAGE_FIELDS = ("keywords", "hints", "examples", "negatives")
+LANGUAGE_FIELDS = ("keywords", "reports", "hints", "examples", "negatives")
 TOP_FIELDS = ("id", "group", "description", "whole_message", *LANGUAGES)
 
 # The ids of ../shared/intent-taxonomy.md: each must have a rule file.
@@ -75,6 +83,9 @@ TAXONOMY_IDS = (
 )
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
+_FAMILY = re.compile(r"\{([a-z_]+)\}")
+# language -> family name -> the family's phrases
+Families = dict[str, dict[str, tuple[str, ...]]]
 # Letters (any accent), digits, spaces, apostrophes, hyphens; `*` only ending a word.
 _PHRASE = re.compile(r"[^\W_]+(?:[' -][^\W_]+)*\*?(?: [^\W_]+(?:['-][^\W_]+)*\*?)*")
 
@@ -94,6 +105,9 @@ class LanguageRules:
     """What one intent looks like in one language."""
 
     keywords: tuple[str, ...] = ()
+    # Harm told about, which may be past or habitual ("he hits me", "me pego"): counts as
+    # a keyword, but a need named in the same message wins over it.
+    reports: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     negatives: tuple[str, ...] = ()
@@ -111,7 +125,8 @@ class IntentRule:
     path: Path
 
 
-def _text_list(path: Path, field: str, value, *, phrase: bool) -> tuple[str, ...]:
+def _text_list(path: Path, field: str, value, *, phrase: bool,
+               family: dict[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -125,11 +140,55 @@ def _text_list(path: Path, field: str, value, *, phrase: bool) -> tuple[str, ...
         if not text:
             raise RuleFileError(path, where, "is empty")
         if phrase:
-            _check_phrase(path, where, text)
-        elif not fold(text):
+            for expanded in _expand_families(path, where, text, family or {}):
+                _check_phrase(path, where, expanded)
+                items.append(expanded)
+            continue
+        if not fold(text):
             raise RuleFileError(path, where, "has no letters or digits")
         items.append(text)
     return tuple(items)
+
+
+def _expand_families(path: Path, where: str, text: str,
+                     family: dict[str, tuple[str, ...]]) -> list[str]:
+    """Return `text` with each {family} replaced by each of its phrases, every combination."""
+    parts = _FAMILY.split(text)
+    phrases = [""]
+    for position, part in enumerate(parts):
+        if position % 2 == 0:
+            phrases = [phrase + part for phrase in phrases]
+            continue
+        if part not in family:
+            raise RuleFileError(path, where, f"{{{part}}} is not a word family of "
+                                             f"{FAMILIES_FILE} in this language")
+        phrases = [phrase + word for phrase in phrases for word in family[part]]
+    return list(dict.fromkeys(" ".join(phrase.split()) for phrase in phrases))
+
+
+def load_families(path: Path | str) -> Families:
+    """Read the word families (`en:`/`es:`, each a mapping of name -> list of phrases)."""
+    path = Path(path)
+    if not path.exists():
+        return {language: {} for language in LANGUAGES}
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}  # noqa: S506
+    except yaml.YAMLError as error:
+        raise RuleFileError(path, "file", f"not valid YAML ({error})") from None
+    if not isinstance(data, dict) or set(map(str, data)) - set(LANGUAGES):
+        raise RuleFileError(path, "file", "expected en: and es: mappings of word families")
+    families: Families = {}
+    for language in LANGUAGES:
+        block = data.get(language) or {}
+        if not isinstance(block, dict):
+            raise RuleFileError(path, language, f"expected a mapping, got {_kind(block)}")
+        families[language] = {}
+        for name, words in block.items():
+            if not isinstance(name, str) or not _ID.fullmatch(name):
+                raise RuleFileError(path, f"{language}.{name}", "name: lower-case letters and _")
+            families[language][name] = _text_list(path, f"{language}.{name}", words,
+                                                  phrase=True)
+    return families
 
 
 def _check_phrase(path: Path, where: str, text: str) -> None:
@@ -148,9 +207,11 @@ def _kind(value) -> str:
     return {dict: "a mapping", list: "a list", str: "text"}.get(type(value), type(value).__name__)
 
 
-def load_rule_file(path: Path | str) -> IntentRule:
+def load_rule_file(path: Path | str, families: Families | None = None) -> IntentRule:
     """Read and check one rule file; raise RuleFileError naming the field at fault."""
     path = Path(path)
+    if families is None:
+        families = load_families(path.parent / FAMILIES_FILE)
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506
     except yaml.YAMLError as error:
@@ -203,13 +264,17 @@ def load_rule_file(path: Path | str) -> IntentRule:
                     path, f"{language}.{key}",
                     f"unknown field (allowed: {', '.join(LANGUAGE_FIELDS)})",
                 )
+        family = families.get(language, {})
         languages[language] = LanguageRules(
-            keywords=_text_list(path, f"{language}.keywords", block.get("keywords"), phrase=True),
-            hints=_text_list(path, f"{language}.hints", block.get("hints"), phrase=True),
+            keywords=_text_list(path, f"{language}.keywords", block.get("keywords"),
+                                phrase=True, family=family),
+            reports=_text_list(path, f"{language}.reports", block.get("reports"),
+                               phrase=True, family=family),
+            hints=_text_list(path, f"{language}.hints", block.get("hints"), phrase=True,
+                             family=family),
             examples=_text_list(path, f"{language}.examples", block.get("examples"), phrase=False),
-            negatives=_text_list(
-                path, f"{language}.negatives", block.get("negatives"), phrase=True
-            ),
+            negatives=_text_list(path, f"{language}.negatives", block.get("negatives"),
+                                 phrase=True, family=family),
         )
         if data["group"] != "fallback" and not languages[language].examples:
             raise RuleFileError(path, f"{language}.examples", "give at least one example message")
@@ -233,6 +298,7 @@ def _language_block(path: Path, field: str, block) -> tuple[LanguageRules, tuple
                                 f"{', '.join((*LANGUAGE_FIELDS, 'whole_message'))})")
     rules = LanguageRules(
         keywords=_text_list(path, f"{field}.keywords", block.get("keywords"), phrase=True),
+        reports=_text_list(path, f"{field}.reports", block.get("reports"), phrase=True),
         hints=_text_list(path, f"{field}.hints", block.get("hints"), phrase=True),
         examples=_text_list(path, f"{field}.examples", block.get("examples"), phrase=False),
         negatives=_text_list(path, f"{field}.negatives", block.get("negatives"), phrase=True),
@@ -272,7 +338,8 @@ def load_rules(directory: Path | str = RULES_DIRECTORY) -> tuple[IntentRule, ...
     """Read and check every rule file of `directory` (and its further languages), then
     check them against each other."""
     directory = Path(directory)
-    rules = tuple(load_rule_file(path) for path in sorted(directory.glob("*.yaml")))
+    families = load_families(directory / FAMILIES_FILE)
+    rules = tuple(load_rule_file(path, families) for path in sorted(directory.glob("*.yaml")))
     for language_file in sorted((directory / EXTRA_LANGUAGES_DIRECTORY).glob("*.yaml")):
         rules = load_language_file(language_file, rules)
     present = {rule.id for rule in rules}

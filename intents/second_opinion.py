@@ -14,6 +14,8 @@ the weights looked up, so nothing is downloaded and scikit-learn is never import
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,16 +36,19 @@ def features(text: str) -> list[str]:
     starts and endings ("mat", "arme ") and survive one wrong letter.
     """
     folded = fold(text)
-    words = normalize_folded(folded)
+    return features_of(folded, normalize_folded(folded))
+
+
+def features_of(folded: str, words: list[str]) -> list[str]:
+    """Return the features of a message already folded and normalized (see `features`)."""
     found = [f"w:{word}" for word in words]
     found.extend(f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
     low, high = LETTER_NGRAMS
     for word in folded.split():
         padded = f" {word} "
-        for size in range(low, high + 1):
-            if len(padded) < size:
-                break
-            found.extend(f"c:{padded[i:i + size]}" for i in range(len(padded) - size + 1))
+        length = len(padded)
+        for size in range(low, min(high, length) + 1):
+            found += ["c:" + padded[i:i + size] for i in range(length - size + 1)]
     return found
 
 
@@ -90,6 +95,32 @@ class SecondOpinion:
         self.heads = {name: _Head(weights.astype(np.float32), bias.astype(np.float64),
                                   tuple(classes))
                       for name, (weights, bias, classes) in heads.items()}
+        # Letter n-grams looked up without their "c:" prefix (most features are n-grams:
+        # no string is built for each of them at run time).
+        self._letter_index = {feature[2:]: number for feature, number in self.index.items()
+                              if feature.startswith("c:")}
+        # Every head's weights side by side: one gather and one product per message.
+        self._weights = np.hstack([head.weights for head in self.heads.values()])
+        self._bias = np.concatenate([head.bias for head in self.heads.values()])
+        self._columns: list[tuple[str, int, int]] = []
+        start = 0
+        for name, head in self.heads.items():
+            self._columns.append((name, start, start + head.weights.shape[1]))
+            start += head.weights.shape[1]
+
+    def _feature_numbers(self, folded: str, words: list[str]):
+        """Yield the index of each feature of `features_of` (None when unknown)."""
+        index = self.index
+        yield from map(index.get, [f"w:{word}" for word in words])
+        yield from map(index.get, [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
+        letters = self._letter_index.get
+        low, high = LETTER_NGRAMS
+        for word in folded.split():
+            padded = f" {word} "
+            length = len(padded)
+            for size in range(low, min(high, length) + 1):
+                yield from map(letters, [padded[i:i + size]
+                                         for i in range(length - size + 1)])
 
     @classmethod
     def load(cls, path: Path | str = MODEL_PATH) -> SecondOpinion:
@@ -109,12 +140,15 @@ class SecondOpinion:
         np.savez_compressed(path, **arrays)
         return Path(path)
 
-    def opinion(self, text: str) -> Opinion:
-        counts: dict[int, int] = {}
-        for feature in features(text):
-            number = self.index.get(feature)
-            if number is not None:
-                counts[number] = counts.get(number, 0) + 1
+    def opinion(self, text: str, folded: str | None = None,
+                words: list[str] | None = None) -> Opinion:
+        """Return the model's view of `text`; pass `folded` and `words` when the rules
+        already computed them (the message is then not normalized again)."""
+        if folded is None or words is None:
+            folded = fold(text)
+            words = normalize_folded(folded)
+        counts = Counter(self._feature_numbers(folded, words))
+        counts.pop(None, None)  # features the model never saw
         numbers = values = None
         if counts:
             numbers = np.fromiter(counts, dtype=np.int64, count=len(counts))
@@ -122,18 +156,18 @@ class SecondOpinion:
             values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64,
                                                count=len(counts)))) * self.idf[numbers]
             values /= np.sqrt(values @ values)
+        every = self._bias if numbers is None else self._bias + values @ self._weights[numbers]
         ranked = {}
-        for name, head in self.heads.items():
-            logits = head.bias.copy()
-            if numbers is not None:
-                logits += values @ head.weights[numbers]
-            if len(head.classes) == 2 and logits.shape == (1,):
-                logits = np.array([0.0, logits[0]])
-            logits -= logits.max()
-            odds = np.exp(logits)
-            odds /= odds.sum()
-            order = np.argsort(-odds)
-            ranked[name] = tuple((head.classes[i], float(odds[i])) for i in order[:6])
+        for name, start, end in self._columns:
+            classes = self.heads[name].classes
+            logits = every[start:end].tolist()
+            if len(classes) == 2 and len(logits) == 1:
+                logits = [0.0, logits[0]]  # a binary head keeps one column
+            top = max(logits)
+            odds = [math.exp(value - top) for value in logits]
+            total = sum(odds)
+            best = sorted(range(len(odds)), key=odds.__getitem__, reverse=True)[:6]
+            ranked[name] = tuple((classes[i], odds[i] / total) for i in best)
         return Opinion(ranked)
 
 

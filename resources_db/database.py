@@ -6,6 +6,7 @@ functions that query take a Session and never open one of their own.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -39,8 +40,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            owner_only_sqlite_file(Path(database))
         kwargs.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -54,6 +55,30 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("max_overflow", 5)
         kwargs.setdefault("pool_timeout", 5)
     return create_engine(url, **kwargs)
+
+
+OWNER_ONLY_FOLDER = 0o700
+OWNER_ONLY_FILE = 0o600
+
+
+def owner_only_sqlite_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the owner only, or tighten them.
+
+    The file holds conversation state: nobody else on the machine may read it. SQLite
+    gives the -wal and -shm files it creates beside it the database file's own mode, so
+    setting the file's mode once covers them too. A folder Harbor creates is owner-only;
+    a folder someone else made (e.g. /var/lib) is left as it is.
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=OWNER_ONLY_FOLDER)
+    # O_CREAT with 0600 from the start: no moment where the new file is world-readable.
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY_FILE)
+    os.close(descriptor)
+    for companion in (path, path.with_name(path.name + "-wal"),
+                      path.with_name(path.name + "-shm"), path.with_name(path.name + "-journal")):
+        if companion.exists() and companion.stat().st_mode & 0o077:
+            companion.chmod(OWNER_ONLY_FILE)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

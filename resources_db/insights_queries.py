@@ -2,9 +2,30 @@
 
 Four questions, each answered as rows of counts over a period of ISO weeks:
 needs by week, needs by county, unmet needs (a search found nothing local) by need and
-county, and the language mix. Small counts are suppressed here, in `suppress()`, and
-nowhere else: a table leaves this module with "<5" already in place of any count below
-5, so the page, its charts and the CSV cannot show a number the others hide.
+county, and the language mix. Disclosure control happens here, in `publish()`, and
+nowhere else: a table leaves this module already rounded, so the page, its charts and
+the CSV cannot show a number the others hide.
+
+Disclosure control: consistent random rounding to base 5. Suppressing counts below 5
+was not enough: the tables overlap (weeks, needs and counties are margins of the same
+searches; the channel filters split them; the periods nest), so an advocate subtracting
+one table from another recovered exact counts under 5. Complementary suppression across
+every table, filter and period at once is a hard combinatorial problem and easy to get
+subtly wrong; differential privacy would need a privacy budget across every view anyone
+ever opens. Rounding every published count to a multiple of 5 bounds what any sum or
+difference can say: each published number is off by up to 4 in an unknown direction, so
+totals minus parts give ranges, never an exact small count.
+
+- Unbiased: a count with remainder r (1-4) rounds up with probability r/5, else down.
+- Consistent: the draw is HMAC-SHA256 of the cell's identity under a secret key that
+  only the server holds, and the identity is the exact set of counter rows the cell
+  adds up (the "cell key" idea): the same events are the same number in every table,
+  filter, period and CSV, on every visit and every later week, so asking again, or
+  under another filter, never averages the rounding away.
+- A count that rounds to 0 shows as "<5" (its true value is 0 to 4). A need, county or
+  language whose count rounds to 0 is not listed at all, since a listed "<5" row would
+  say "at least one". Weeks are always listed: the period names them.
+- Rows are ranked by their published numbers only.
 
 What is counted. The conversation engine records a need only when it runs a search for
 it (a need and a place: `category` and `search` set together), so the need tables count
@@ -14,12 +35,17 @@ is not another. A need named by someone who never gives a place is not a search 
 not in these tables. The language mix counts handled messages. Either way these are
 counts of events, not of people: one person who searches twice counts twice.
 
-No table has a grand total, because a total next to a single "<5" cell would give that
-cell away by subtraction.
+No table has a grand total: the sum of rounded rows is only an estimate, and one
+published exact total would be one more equation for a differencing attack.
+tests/test_insights_disclosure.py runs those attacks (every table, filter and period as
+linear constraints, solved as an integer program) and fails if any count from 1 to 4
+can be pinned down.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,7 +57,8 @@ from .geography import STATE_NAMES
 from .models import UsageCount
 from .vocabulary import CATEGORY_NAMES, LANGUAGE_NAMES
 
-SMALL_COUNT_THRESHOLD = 5
+ROUNDING_BASE = 5
+SMALL_COUNT_THRESHOLD = ROUNDING_BASE  # a published count is 0 ("<5"), 5, 10, ...
 SUPPRESSED_TEXT = f"<{SMALL_COUNT_THRESHOLD}"
 
 # The periods the page offers, in weeks (None: every week on record).
@@ -55,11 +82,28 @@ class Count:
         return self.value is None
 
 
-def suppress(count: int) -> Count:
-    """Return `count` as shown to partners: any count below 5 (zero too) becomes "<5"."""
-    if count < SMALL_COUNT_THRESHOLD:
+def round_count(count: int, key: bytes, identity: tuple[str, ...]) -> int:
+    """Return `count` randomly rounded to a multiple of 5, the same way for the same cell.
+
+    Up with probability remainder/5 (so the rounding is unbiased), the draw being the
+    cell identity's HMAC under `key`: for one cell, a growing count never rounds down
+    again within its block of five.
+    """
+    remainder = count % ROUNDING_BASE
+    if remainder == 0:
+        return count
+    digest = hmac.new(key, "\x1f".join(identity).encode(), hashlib.sha256).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
+    down = count - remainder
+    return down + ROUNDING_BASE if draw * ROUNDING_BASE < remainder else down
+
+
+def publish(count: int, key: bytes, identity: tuple[str, ...]) -> Count:
+    """Return `count` as partners may see it: rounded, and "<5" when it rounds to 0."""
+    rounded = round_count(count, key, identity)
+    if rounded == 0:
         return Count(None, SUPPRESSED_TEXT)
-    return Count(count, str(count))
+    return Count(rounded, str(rounded))
 
 
 @dataclass(frozen=True)
@@ -112,6 +156,42 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def first_week_on_record(session: Session) -> date | None:
+    """Return the earliest week anything was counted in (any intent), or None."""
+    return session.scalar(select(func.min(UsageCount.week)))
+
+
+def _counted_rows(session: Session, period: InsightsPeriod, condition) -> list[UsageCount]:
+    """Return the counter rows of the period (and channel) that meet `condition`."""
+    return list(session.scalars(_in_period(select(UsageCount).where(condition), period)))
+
+
+def cell_identity(rows: Sequence[UsageCount]) -> tuple[str, ...]:
+    """Return what a published count adds up: exactly these counter rows, with their counts.
+
+    Not the table, period or filter it is shown under: the same events are the same
+    cell, so the 12-week and every-week views of a county with nothing new, the SMS
+    filter of a need nobody asked for by chat, or last week's page and this week's, all
+    show one rounding of it, never several that could be averaged.
+    """
+    return tuple(sorted(
+        "|".join((row.week.isoformat(), row.channel, row.intent, row.category, row.language,
+                  row.county, row.state, row.search, str(row.count)))
+        for row in rows))
+
+
+def _published(rows: Sequence[UsageCount], key: bytes) -> Count:
+    return publish(sum(row.count for row in rows), key, cell_identity(rows))
+
+
+def _grouped(rows: Sequence[UsageCount], by: Callable[[UsageCount], tuple]
+             ) -> dict[tuple, list[UsageCount]]:
+    groups: dict[tuple, list[UsageCount]] = {}
+    for row in rows:
+        groups.setdefault(by(row), []).append(row)
+    return groups
+
+
 def _in_period(statement: Select, period: InsightsPeriod) -> Select:
     statement = statement.where(UsageCount.week <= period.last_week)
     if period.first_week is not None:
@@ -124,10 +204,6 @@ def _in_period(statement: Select, period: InsightsPeriod) -> Select:
 def _is_search() -> ColumnElement[bool]:
     """A turn that looked a need up for a place (the engine sets category only then)."""
     return UsageCount.category != ""
-
-
-def _total() -> ColumnElement[int]:
-    return func.sum(UsageCount.count)
 
 
 def need_name(category: str) -> str:
@@ -158,39 +234,31 @@ def county_cell(county: str, state: str) -> str:
     return "County unknown" if state else NO_PLACE
 
 
-def _ranked(rows: Sequence[tuple[tuple[str, ...], str, int]]) -> tuple[InsightsRow, ...]:
-    """Order rows by count, largest first; suppressed rows after, by name only.
+def _ranked(rows: Sequence[tuple[tuple[str, ...], str, Count]]) -> tuple[InsightsRow, ...]:
+    """Order published rows by their published count, largest first, then by name.
 
-    Ordering "<5" rows by their hidden counts would leak which is larger, so they
-    are sorted by label alone.
+    A row whose count rounds to 0 is left out: listing it would say "at least one".
     """
-
-    def key(row: tuple[tuple[str, ...], str, int]):
-        cells, label, count = row
-        shown = count if count >= SMALL_COUNT_THRESHOLD else 0
-        return (-shown, label.casefold())
-
+    listed = [(cells, label, count) for cells, label, count in rows if not count.suppressed]
     return tuple(
-        InsightsRow(cells=cells, count=suppress(count), label=label)
-        for cells, label, count in sorted(rows, key=key)
+        InsightsRow(cells=cells, count=count, label=label)
+        for cells, label, count in sorted(listed, key=lambda row: (-row[2].value,
+                                                                  row[1].casefold()))
     )
 
 
-def needs_by_week(session: Session, period: InsightsPeriod) -> InsightsTable:
+def needs_by_week(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for a need, per week; weeks with none are listed too (as "<5")."""
-    statement = _in_period(
-        select(UsageCount.week, _total()).where(_is_search()).group_by(UsageCount.week), period
-    )
-    counts = {week: int(total) for week, total in session.execute(statement)}
-    first = period.first_week or (min(counts) if counts else period.last_week)
+    by_week = _grouped(_counted_rows(session, period, _is_search()), lambda row: (row.week,))
+    first = period.first_week or first_week_on_record(session) or period.last_week
     weeks = []
     week = first
     while week <= period.last_week:
         weeks.append(week)
         week += timedelta(weeks=1)
     rows = tuple(
-        InsightsRow(cells=(week.isoformat(),), count=suppress(counts.get(week, 0)),
-                    label=week.isoformat())
+        InsightsRow(cells=(week.isoformat(),), label=week.isoformat(),
+                    count=_published(by_week.get((week,), []), key))
         for week in weeks
     )
     return InsightsTable(
@@ -204,14 +272,12 @@ def needs_by_week(session: Session, period: InsightsPeriod) -> InsightsTable:
     )
 
 
-def needs_by_category(session: Session, period: InsightsPeriod) -> InsightsTable:
+def needs_by_category(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for each kind of need over the period."""
-    statement = _in_period(
-        select(UsageCount.category, _total()).where(_is_search()).group_by(UsageCount.category),
-        period,
-    )
-    rows = [((need_name(category),), need_name(category), int(total))
-            for category, total in session.execute(statement)]
+    groups = _grouped(_counted_rows(session, period, _is_search()),
+                      lambda row: (row.category,))
+    rows = [((need_name(category),), need_name(category), _published(cell, key))
+            for (category,), cell in groups.items()]
     return InsightsTable(
         slug="needs-by-category",
         title="Needs by kind",
@@ -222,16 +288,13 @@ def needs_by_category(session: Session, period: InsightsPeriod) -> InsightsTable
     )
 
 
-def needs_by_county(session: Session, period: InsightsPeriod) -> InsightsTable:
+def needs_by_county(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches for a need, per county of the place the person gave."""
-    statement = _in_period(
-        select(UsageCount.state, UsageCount.county, _total())
-        .where(_is_search())
-        .group_by(UsageCount.state, UsageCount.county),
-        period,
-    )
-    rows = [((county_cell(county, state), state), place_name(county, state), int(total))
-            for state, county, total in session.execute(statement)]
+    groups = _grouped(_counted_rows(session, period, _is_search()),
+                      lambda row: (row.state, row.county))
+    rows = [((county_cell(county, state), state), place_name(county, state),
+             _published(cell, key))
+            for (state, county), cell in groups.items()]
     return InsightsTable(
         slug="needs-by-county",
         title="Needs by county",
@@ -243,18 +306,14 @@ def needs_by_county(session: Session, period: InsightsPeriod) -> InsightsTable:
     )
 
 
-def unmet_needs(session: Session, period: InsightsPeriod) -> InsightsTable:
+def unmet_needs(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Searches that found nothing local, per need and county: where help falls short."""
-    statement = _in_period(
-        select(UsageCount.category, UsageCount.state, UsageCount.county, _total())
-        .where(UsageCount.search == "not_local")
-        .group_by(UsageCount.category, UsageCount.state, UsageCount.county),
-        period,
-    )
+    groups = _grouped(_counted_rows(session, period, UsageCount.search == "not_local"),
+                      lambda row: (row.category, row.state, row.county))
     rows = [
         ((need_name(category), county_cell(county, state), state),
-         f"{need_name(category)}: {place_name(county, state)}", int(total))
-        for category, state, county, total in session.execute(statement)
+         f"{need_name(category)}: {place_name(county, state)}", _published(cell, key))
+        for (category, state, county), cell in groups.items()
     ]
     return InsightsTable(
         slug="unmet-needs",
@@ -266,16 +325,12 @@ def unmet_needs(session: Session, period: InsightsPeriod) -> InsightsTable:
     )
 
 
-def language_mix(session: Session, period: InsightsPeriod) -> InsightsTable:
+def language_mix(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
     """Handled messages per conversation language (exit, which has none, left out)."""
-    statement = _in_period(
-        select(UsageCount.language, _total())
-        .where(UsageCount.intent != "exit")
-        .group_by(UsageCount.language),
-        period,
-    )
-    rows = [((language_name(language),), language_name(language), int(total))
-            for language, total in session.execute(statement)]
+    groups = _grouped(_counted_rows(session, period, UsageCount.intent != "exit"),
+                      lambda row: (row.language,))
+    rows = [((language_name(language),), language_name(language), _published(cell, key))
+            for (language,), cell in groups.items()]
     return InsightsTable(
         slug="language-mix",
         title="Language mix",
@@ -288,7 +343,7 @@ def language_mix(session: Session, period: InsightsPeriod) -> InsightsTable:
 
 
 # slug -> query, in page order; the slug names the CSV file and the page section.
-TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod], InsightsTable]] = {
+TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod, bytes], InsightsTable]] = {
     "needs-by-week": needs_by_week,
     "needs-by-category": needs_by_category,
     "needs-by-county": needs_by_county,
@@ -297,6 +352,7 @@ TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod], InsightsTable]] = {
 }
 
 
-def all_tables(session: Session, period: InsightsPeriod) -> tuple[InsightsTable, ...]:
-    """Return every insights table for the period, in page order."""
-    return tuple(query(session, period) for query in TABLE_QUERIES.values())
+def all_tables(session: Session, period: InsightsPeriod, key: bytes
+               ) -> tuple[InsightsTable, ...]:
+    """Return every insights table for the period, in page order, rounded under `key`."""
+    return tuple(query(session, period, key) for query in TABLE_QUERIES.values())

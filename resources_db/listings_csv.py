@@ -339,30 +339,25 @@ def listings_query(
     return query
 
 
-def write_listings_csv(
-    rows: Iterable[dict[str, str]], stream: IO[str], *, neutralize: bool = False
-) -> int:
+def write_listings_csv(rows: Iterable[dict[str, str]], stream: IO[str]) -> int:
     """Write a header and these field dicts as CSV to a text stream; return the row count.
 
-    With `neutralize`, cells that a spreadsheet would run as formulas are defused
-    (`neutralize_formula`); `read_listings_csv` undoes it on the way back in.
+    Every export is opened in a spreadsheet sooner or later, by whoever receives it:
+    cells that a spreadsheet would run as formulas are always defused
+    (`neutralize_formula`), and `read_listings_csv` undoes it on the way back in. The
+    admin's download and `harbor resources export` both write through here.
     """
     writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
     for row in rows:
-        if neutralize:
-            row = {column: neutralize_formula(value) for column, value in row.items()}
-        writer.writerow(row)
+        writer.writerow({column: neutralize_formula(value) for column, value in row.items()})
         count += 1
     return count
 
 
-def export_listings_csv(
-    session: Session, stream: IO[str], query: Select | None = None, *, neutralize: bool = False
-) -> int:
-    """Write the listings selected by `query` (default: all, by id) as CSV; return the count."""
+def export_listings_csv(session: Session, stream: IO[str], query: Select | None = None) -> int:
+    """Write the listings selected by `query` (default: all, by id) as formula-safe CSV."""
     query = query if query is not None else listings_query()
     listings = session.scalars(query.execution_options(yield_per=2000))
-    return write_listings_csv((listing_fields(listing) for listing in listings), stream,
-                              neutralize=neutralize)
+    return write_listings_csv((listing_fields(listing) for listing in listings), stream)

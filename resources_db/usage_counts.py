@@ -4,6 +4,13 @@
 category, language, county, state, search outcome) in a single upsert, so concurrent
 workers never lose a count and no row ever holds anything that points to a person.
 The SMS and web-chat turns call it; the advocate console never does.
+
+No row says when it was first counted: there is no id, and the dimensions are the key.
+On SQLite the table is WITHOUT ROWID, so its storage order is the key's. PostgreSQL
+keeps rows in the order they were written, and stamps each with the transaction that
+last wrote it (`xmin`), which would still put one conversation's turns in order:
+`reseal_recent_counts` (run by `harbor purge`) rewrites the weeks still being counted
+in key order in one transaction, so every turn older than the last purge is mixed in.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from .database import upsert_insert
@@ -56,3 +64,25 @@ def _count_upsert(insert):
     return insert(table).on_conflict_do_update(
         index_elements=list(_DIMENSIONS), set_={"count": table.c["count"] + 1}
     )
+
+
+def reseal_recent_counts(session: Session, today: date) -> int:
+    """Rewrite this week's and last week's rows in key order in one transaction (PostgreSQL).
+
+    Returns how many rows were rewritten (0 on SQLite, whose storage order is already the
+    key's). The delete returns exactly the rows it removed, and those are written back,
+    so a turn counted at the same moment is never lost: it waits for the row's lock and
+    then adds to the row written back, or its new row is left alone.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    table = UsageCount.__table__
+    since = week_of(today) - timedelta(weeks=1)
+    removed = session.execute(
+        delete(table).where(table.c.week >= since).returning(*table.c)).mappings().all()
+    if not removed:
+        return 0
+    rows = sorted((dict(row) for row in removed),
+                  key=lambda row: tuple(str(row[name]) for name in _DIMENSIONS))
+    session.execute(insert(table), rows)
+    return len(rows)

@@ -29,7 +29,7 @@ from resources_db.vocabulary import CATEGORIES
 TOKEN = "test-twilio-token"
 HASH_KEY = "test-hash-key"
 SENDERS = ("+13195550142", "+15025550187")
-COUNTER_COLUMNS = {"id", "week", "channel", "intent", "category", "language", "county",
+COUNTER_COLUMNS = {"week", "channel", "intent", "category", "language", "county",
                    "state", "search", "count"}
 INTENTS = {
     "exit", "opt_out", "opt_in", "help", "menu", "more", "language", "greeting", "thanks",

@@ -9,10 +9,12 @@ import pytest
 
 from intents import classify
 from intents.rules import (
+    FAMILIES_FILE,
     GROUPS,
     RULES_DIRECTORY,
     TAXONOMY_IDS,
     RuleFileError,
+    load_families,
     load_rule_file,
     load_rules,
 )
@@ -111,7 +113,13 @@ def test_the_good_template_itself_is_accepted(tmp_path):
     assert load_rule_file(path).languages["en"].keywords == ("shelter",)
 
 
+def _copy_families(tmp_path):
+    (tmp_path / FAMILIES_FILE).parent.mkdir(parents=True)
+    shutil.copy(RULES_DIRECTORY / FAMILIES_FILE, tmp_path / FAMILIES_FILE)
+
+
 def test_a_missing_rule_file_is_refused(tmp_path):
+    _copy_families(tmp_path)
     for path in RULE_FILES:
         if path.stem != "shelter":
             shutil.copy(path, tmp_path / path.name)
@@ -120,6 +128,7 @@ def test_a_missing_rule_file_is_refused(tmp_path):
 
 
 def test_a_whole_message_keyword_claimed_by_two_intents_is_refused(tmp_path):
+    _copy_families(tmp_path)
     for path in RULE_FILES:
         shutil.copy(path, tmp_path / path.name)
     menu = tmp_path / "menu.yaml"
@@ -127,3 +136,51 @@ def test_a_whole_message_keyword_claimed_by_two_intents_is_refused(tmp_path):
                     encoding="utf-8")
     with pytest.raises(RuleFileError, match=r"whole_message\.en\[\d+\]: 'stop' is already"):
         load_rules(tmp_path)
+
+
+FAMILY_RULE = """id: test_intent
+group: safety
+description: A test.
+en:
+  keywords: ["{abuser} is in {room}"]
+  reports: ["{abuser} hit* me"]
+  examples: [he is in my room]
+es:
+  keywords: ["{abuser} esta en {room}"]
+  examples: [el esta en mi cuarto]
+"""
+FAMILIES = """en:
+  abuser: [he, my ex]
+  room: [my room, the yard]
+es:
+  abuser: [el]
+  room: [mi cuarto]
+"""
+
+
+def test_a_word_family_in_braces_stands_for_each_of_its_phrases(tmp_path):
+    (tmp_path / FAMILIES_FILE).parent.mkdir()
+    (tmp_path / FAMILIES_FILE).write_text(FAMILIES, encoding="utf-8")
+    path = tmp_path / "test_intent.yaml"
+    path.write_text(FAMILY_RULE, encoding="utf-8")
+    rule = load_rule_file(path)
+    assert rule.languages["en"].keywords == (
+        "he is in my room", "he is in the yard", "my ex is in my room", "my ex is in the yard")
+    assert rule.languages["en"].reports == ("he hit* me", "my ex hit* me")
+    assert rule.languages["es"].keywords == ("el esta en mi cuarto",)
+
+
+def test_an_unknown_word_family_is_refused_by_name(tmp_path):
+    (tmp_path / FAMILIES_FILE).parent.mkdir()
+    (tmp_path / FAMILIES_FILE).write_text(FAMILIES.replace("room:", "place:"),
+                                          encoding="utf-8")
+    path = tmp_path / "test_intent.yaml"
+    path.write_text(FAMILY_RULE, encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"en\.keywords\[0\]: \{room\} is not a word family"):
+        load_rule_file(path)
+
+
+def test_the_shipped_families_are_used_by_the_rule_files():
+    families = load_families(RULES_DIRECTORY / FAMILIES_FILE)
+    assert {"abuser", "home_place", "means", "ending", "past_time"} <= set(families["en"])
+    assert set(families["en"]) == set(families["es"])

@@ -1,6 +1,6 @@
 """Vietnamese, the third language: switched on by LANGUAGES only, read and answered end to
 end on SMS and web chat when it is, and shown to admins as awaiting a native speaker's
-review. (The transcripts 57-60 run whole conversations; these pin the contracts.)"""
+review. (The transcripts 61-64 run whole conversations; these pin the contracts.)"""
 
 from __future__ import annotations
 

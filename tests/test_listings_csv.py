@@ -387,3 +387,43 @@ def test_demo_load_is_idempotent(runner, db_session):
     assert f"0 added, 0 updated, {total} already up to date" in second.output
     assert count(db_session, Listing) == total
     assert count(db_session, AuditEntry) == total  # created once, never re-audited
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_cli_export_is_formula_safe_and_imports_back_unchanged(runner, db_session, tmp_path):
+    # The security review's attack: a listing whose name is a formula, exported by the CLI.
+    hostile = {**GOOD_ROWS[0], "id": "formula", "name": '+HYPERLINK("http://x.example","y")',
+               "organization": "-Minus Org", "description": "-1+2 beds, call first"}
+    source = tmp_path / "hostile.csv"
+    source.write_bytes(to_csv([hostile]))
+    assert runner.invoke(args=["resources", "import", str(source)]).exit_code == 0
+    target = tmp_path / "out.csv"
+    for destination in (str(target), "-"):
+        result = runner.invoke(args=["resources", "export", destination])
+        assert result.exit_code == 0, result.output
+    written = target.read_text(encoding="utf-8")
+    [row] = list(csv.DictReader(io.StringIO(written)))
+    assert row["name"] == "'+HYPERLINK(\"http://x.example\",\"y\")"
+    assert row["organization"] == "'-Minus Org"
+    assert row["description"] == "'-1+2 beds, call first"
+    for value in row.values():
+        assert not (value[:1] in FORMULA_TRIGGERS and not value.lstrip("-").replace(".", "")
+                    .isdigit()), value
+    # Standard output gets the same defused text as the file.
+    assert "'+HYPERLINK(" in result.stdout and "\n+HYPERLINK" not in result.stdout
+    again = runner.invoke(args=["resources", "import", str(target)])
+    assert "0 to add, 0 to update, 0 to deactivate, 1 unchanged" in again.output
+
+
+def test_the_cli_and_the_admin_download_write_the_same_bytes(client, sign_in, runner,
+                                                            db_session, tmp_path):
+    source = tmp_path / "listings.csv"
+    source.write_bytes(to_csv([{**GOOD_ROWS[0], "name": "+Plus Shelter"}]))
+    assert runner.invoke(args=["resources", "import", str(source)]).exit_code == 0
+    target = tmp_path / "cli.csv"
+    assert runner.invoke(args=["resources", "export", str(target)]).exit_code == 0
+    sign_in("admin")
+    download = client.get("/admin/listings.csv?status=all").get_data(as_text=True)
+    assert download == target.read_text(encoding="utf-8")

@@ -97,6 +97,21 @@ def test_exit_emergency_and_self_harm_are_answered_over_the_limit(signed_sms, te
     assert expected in answer
 
 
+@pytest.mark.parametrize("safety", ["danger", "self_harm"])
+def test_a_message_that_says_danger_is_never_limited_whatever_its_intent(app, safety):
+    # "he hit me again and i need a lawyer": the need may be the intent, the danger
+    # signal beside it still exempts the message from every limit.
+    from bot.extensions import over_message_limits
+
+    with app.test_request_context("/sms", method="POST",
+                                  environ_base={"REMOTE_ADDR": "10.0.0.9"}):
+        for _ in range(LIMIT):
+            assert not over_message_limits("legal", "key-safety")
+        assert over_message_limits("legal", "key-safety")
+        assert not over_message_limits("legal", "key-safety", safety=safety)
+        assert over_message_limits("legal", "key-safety", safety="")
+
+
 def test_forged_requests_use_up_nobody_s_allowance(client, signed_sms):
     # Unsigned requests naming a sender are refused before anything is counted, so
     # they can neither silence that sender nor learn whether they are writing.

@@ -37,18 +37,25 @@ def test_the_locked_part_is_large_and_never_trained_on():
 
 
 def test_locked_figures_do_not_fall(locked_report):
-    assert locked_report.accuracy >= 0.75
-    assert locked_report.accuracy_of("emergency") >= 0.87
-    assert locked_report.accuracy_of("self_harm") >= 0.67
-    assert locked_report.accuracy_of("exit") >= 0.90
+    # Measured 2026-12-02 after the word families: 0.792, 0.927, 0.724, 0.911.
+    figures = (f"overall {locked_report.accuracy:.3f}, "
+               f"emergency {locked_report.accuracy_of('emergency'):.3f}, "
+               f"self_harm {locked_report.accuracy_of('self_harm'):.3f}, "
+               f"exit {locked_report.accuracy_of('exit'):.3f}")
+    assert locked_report.accuracy >= 0.79, figures
+    assert locked_report.accuracy_of("emergency") >= 0.92, figures
+    assert locked_report.accuracy_of("self_harm") >= 0.72, figures
+    assert locked_report.accuracy_of("exit") >= 0.91, figures
 
 
 def test_false_alarms_are_counted(locked_report):
-    # Non-safety rows read as danger or self-harm: reported, and kept under one in eight.
+    # Non-safety rows read as danger or self-harm: reported, and kept at today's count
+    # (42 of 819 on 2026-12-02, after the word families and `reports`; 60 before).
     non_safety = sum(1 for figures in locked_report.per_intent
                      if figures.intent not in ("emergency", "self_harm")
                      for _ in range(figures.expected))
-    assert len(locked_report.false_alarms) <= non_safety / 8
+    assert len(locked_report.false_alarms) <= 45, (
+        f"{len(locked_report.false_alarms)} false alarms of {non_safety} non-safety rows")
 
 
 @pytest.mark.parametrize("text, language", [
@@ -85,6 +92,25 @@ def test_past_violence_does_not_take_the_need_away():
     assert "children" in reading.who
 
 
+@pytest.mark.parametrize("text", [
+    "i need a shelter now", "help now please", "necesito un refugio ahora", "ayuda ya",
+    "he is outside right now",
+])
+def test_now_said_as_now_is_urgent(text):
+    assert classify(text).urgency == "now"
+
+
+@pytest.mark.parametrize("text", [
+    "we split up in 2022 and now he wants full custody, do i need a lawyer",
+    "me pego hace un año y ahora me quiere quitar a los niños en la corte",
+    "ya no vivo con el, necesito ayuda con la renta", "a lawyer for now, maybe later housing",
+])
+def test_now_that_only_joins_a_story_is_not_urgent(text):
+    reading = classify(text)
+    assert reading.safety == ""
+    assert reading.urgency == ""
+
+
 def test_someone_else_in_danger_is_other():
     reading = classify("my sister is being beaten by her husband right now")
     assert reading.safety == "danger"
@@ -101,3 +127,26 @@ def test_the_populations_named_are_read():
 def test_the_reading_as_json_carries_every_signal():
     found = classify("tengo miedo").to_dict()
     assert {"safety", "safety_score", "needs", "who", "urgency", "subject"} <= set(found)
+
+
+@pytest.mark.parametrize("text", [
+    "Hes in my room and he wont stop hitting me, AYUDA", "tengo las pastillas aqui",
+    "necesito un abogado para la custodia en Dallas TX 75201", "ok",
+])
+def test_the_second_opinion_reads_the_features_it_was_trained_on(text):
+    # At run time the letter n-grams are looked up without building each feature's
+    # name; they must be exactly the features `harbor intents train` fitted on.
+    from collections import Counter
+
+    from intents.normalization import fold, normalize_folded
+    from intents.second_opinion import features, second_opinion
+
+    model = second_opinion()
+    named = Counter(model.index.get(feature) for feature in features(text))
+    folded = fold(text)
+    fast = Counter(model._feature_numbers(folded, normalize_folded(folded)))
+    named.pop(None, None)
+    fast.pop(None, None)
+    assert fast == named and fast
+    assert model.opinion(text).ranked == model.opinion(text, folded,
+                                                       normalize_folded(folded)).ranked

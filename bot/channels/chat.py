@@ -109,7 +109,7 @@ def messages():
     try:
         key = store.conversation_key(config["HASH_KEY"], "chat", claimed) if claimed else None
         classification = classify(text)  # once: the limits and the turn share it
-        if over_message_limits(classification.intent, key):
+        if over_message_limits(classification.intent, key, safety=classification.safety):
             return _too_many(classification.language, claimed, hint)
     except Exception as error:  # noqa: BLE001 - a limit check never costs the answer
         logger.error("chat rate limit check failed: %s", type(error).__name__)

@@ -112,7 +112,8 @@ def inbound_sms():
         key = conversation_store.conversation_key(config["HASH_KEY"], "sms", sender)
         classification = classify(text)  # once: the limits and the turn share it
         # Signed: the address is Twilio's, everyone's; the conversation limit is the one.
-        if over_message_limits(classification.intent, key, by_address=not signed):
+        if over_message_limits(classification.intent, key, by_address=not signed,
+                               safety=classification.safety):
             return twiml([replies.say(classification.language, "rate_limited")])
         session = get_session()
         result = run_turn(session, namespace="sms", key_material=sender, channel="sms",

@@ -178,6 +178,14 @@ def _named_need(classification) -> str:
     return named[0] if named else ""
 
 
+def _named_support(classification) -> str:
+    """Return the first support need named beside a safety signal ("how do i leave
+    safely", "someone to talk to"), or ""."""
+    named = [classification.intent] if classification.intent in SUPPORT else []
+    named += [need for need in getattr(classification, "needs", ()) or () if need in SUPPORT]
+    return named[0] if named else ""
+
+
 def _real_place(text: str) -> PlaceLookup | None:
     """Return the place `text` names for certain (ZIP, city with state, a known city).
 
@@ -375,6 +383,14 @@ class _Conversation:
         state, texts = self.show_results(state)
         return state, [line, *texts]
 
+    def continue_with_support(self, state: State, support: str, line: str
+                              ) -> tuple[State, list[str]]:
+        """After a safety line, answer the support need named (a safety plan, someone to
+        talk to) instead of falling back to the shelter offer."""
+        self.intent = support
+        state, texts = self.support(replace(state, step=Step.MENU, page=0), support)
+        return state, [line, *texts]
+
     def offer_text(self, state: State) -> str:
         """Return the open offer of the step a safety reply left the conversation in."""
         if state.step == Step.OFFER_TALK:
@@ -395,6 +411,9 @@ class _Conversation:
         need = _named_need(self.classification)
         if need:
             return self.continue_with_need(state, need, line)
+        support = _named_support(self.classification)
+        if support:
+            return self.continue_with_support(state, support, line)
         state = replace(self.apply_lookup(state, self.lookup), need="shelter", page=0)
         if state.pending_city:
             return replace(state, step=Step.CONFIRM_STATE), [
@@ -414,6 +433,9 @@ class _Conversation:
         need = _named_need(self.classification)
         if need:
             return self.continue_with_need(state, need, line)
+        support = _named_support(self.classification)
+        if support and support != "talk_to_someone":  # the talk offer below is that
+            return self.continue_with_support(state, support, line)
         state = replace(state, step=Step.OFFER_TALK, page=0, pending_city="",
                         pending_states=(), pending_likely="")
         return state, [f"{line}\n{self.say('self_harm_offer')}"]

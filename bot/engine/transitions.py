@@ -81,10 +81,11 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     (ANY, Event.OPT_OUT): _t("opt_out", _EVERY_STEP),
     (ANY, Event.OPT_IN): _t("opt_in", Step.MENU),
     # Safety first, not instead: danger puts 911 and the hotline first, then goes on with
-    # the need the person named, else offers a safe place nearby; self-harm puts 988
-    # first, then the named need, else offers someone to talk to.
-    (ANY, Event.EMERGENCY): _t("emergency", _FIND, Step.OFFER_SHELTER),
-    (ANY, Event.SELF_HARM): _t("self_harm", _FIND, Step.OFFER_TALK),
+    # the need the person named (a support need such as a safety plan is answered, and
+    # the menu follows), else offers a safe place nearby; self-harm puts 988 first, then
+    # the named need, else offers someone to talk to.
+    (ANY, Event.EMERGENCY): _t("emergency", _FIND, Step.OFFER_SHELTER, Step.MENU),
+    (ANY, Event.SELF_HARM): _t("self_harm", _FIND, Step.OFFER_TALK, Step.MENU),
     # After a safety reply, a message with no need and no place ("I got out, I'm at the
     # gas station") is acknowledged and the offer stays open.
     (ANY, Event.STATUS): _t("status_noted", _AFTER_SAFETY),

@@ -35,6 +35,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from bot.database import get_session
 from bot.extensions import limiter, login_manager
+from bot.request_guards import CONTROL_CHARACTERS
 from bot.staff import accounts
 from resources_db.models import User
 
@@ -133,6 +134,8 @@ def safe_next_url(target: str | None) -> str | None:
     """Return `target` when it is a path on this site, else None (no open redirects)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if CONTROL_CHARACTERS.search(target):
+        return None  # CR/LF would split the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None

@@ -1,19 +1,22 @@
 """/admin/insights: anonymous counts for community partners, as charts, tables and CSV.
 
 Open to advocates and admins (`staff_required`). The numbers come from
-`resources_db.insights_queries`, which has already replaced every count below 5 with
-"<5"; this module only chooses the period, draws the charts and writes the CSV, so the
-page and the export can never disagree about what is withheld.
+`resources_db.insights_queries`, which has already rounded every count to a multiple of
+5 (consistent random rounding, "<5" for a count that rounds to 0); this module only
+chooses the period, supplies the rounding's secret key, draws the charts and writes the
+CSV, so the page and the export can never disagree about what is withheld.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 
 from bot.database import get_session
@@ -21,6 +24,7 @@ from bot.staff.auth import staff_required
 from bot.staff.svg_charts import Bar, horizontal_bar_chart
 from resources_db import insights_queries as queries
 from resources_db.insights_queries import InsightsPeriod, InsightsTable
+from resources_db.listings_csv import neutralize_formula
 
 blueprint = Blueprint("insights", __name__, url_prefix="/admin/insights")
 
@@ -31,8 +35,6 @@ CHANNEL_LABELS = {"": "SMS and web chat", "sms": "SMS only", "chat": "Web chat o
 CHART_LIMITS = {"needs-by-week": 52, "language-mix": 15}
 DEFAULT_CHART_LIMIT = 15
 CHART_UNITS = {"language-mix": "messages"}
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,16 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
+def rounding_key() -> bytes:
+    """Return the secret the insights rounding is keyed by, derived from HASH_KEY.
+
+    Server-side only: whoever held it could undo the rounding's randomness. It changes
+    only when HASH_KEY does (which re-rounds every count once: rotate it only for cause).
+    """
+    return hmac.new(current_app.config["HASH_KEY"].encode(), b"harbor insights rounding v1",
+                    hashlib.sha256).digest()
+
+
 def chart_for(table: InsightsTable) -> tuple[Markup, str]:
     """Draw `table` as a bar chart; return it with a note when some rows are left out."""
     limit = CHART_LIMITS.get(table.slug, DEFAULT_CHART_LIMIT)
@@ -112,7 +124,7 @@ def insights_page():
     filters = Filters.from_args(request.args)
     period = filters.to_period(_today())
     sections = []
-    for table in queries.all_tables(get_session(), period):
+    for table in queries.all_tables(get_session(), period, rounding_key()):
         chart, note = chart_for(table)
         sections.append(InsightsSection(table=table, chart=chart, chart_note=note))
     return render_template(
@@ -127,30 +139,26 @@ def insights_page():
     )
 
 
-def _csv_cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def table_as_csv(table: InsightsTable) -> str:
     """Return the table as CSV text: a header row, then the rows as the page shows them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.text_rows():
-        writer.writerow([_csv_cell(cell) for cell in row])
+        writer.writerow([neutralize_formula(cell) for cell in row])
     return buffer.getvalue()
 
 
 @blueprint.get("/<slug>.csv")
 @staff_required
 def insights_csv(slug: str):
-    """Download one table as CSV, with the same period, channel and "<5" as the page."""
+    """Download one table as CSV, with the same period, channel and rounding as the page."""
     query = queries.TABLE_QUERIES.get(slug)
     if query is None:
         abort(404)
     filters = Filters.from_args(request.args)
     period = filters.to_period(_today())
-    table = query(get_session(), period)
+    table = query(get_session(), period, rounding_key())
     first = period.first_week.isoformat() if period.first_week else "start"
     channel = f"-{filters.channel}" if filters.channel else ""
     filename = f"harbor-{slug}{channel}-{first}-to-{period.last_week.isoformat()}.csv"

@@ -38,7 +38,12 @@ def eval_group() -> None:
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--min-accuracy", type=float, default=None,
               help="exit with status 1 when top-1 accuracy is below this share (0-1)")
-def eval_intents_command(file: str | None, min_accuracy: float | None) -> None:
+@click.option("--cross-validated", "folds", type=int, default=0,
+              help="read each row with a second opinion trained without it (this many "
+                   "folds): what the shipped model would make of messages it never saw")
+@click.option("--rules-only", is_flag=True, help="leave the second opinion out")
+def eval_intents_command(file: str | None, min_accuracy: float | None, folds: int,
+                         rules_only: bool) -> None:
     """Evaluate classify() on FILE (TSV: text, labels[, lang, zip, city, state])."""
     from intents.evaluation import DEV_SET, evaluate, format_report, read_evaluation_file
 
@@ -47,7 +52,17 @@ def eval_intents_command(file: str | None, min_accuracy: float | None) -> None:
         rows = read_evaluation_file(path)
     except (OSError, ValueError) as error:
         raise click.ClickException(str(error)) from error
-    report = evaluate(rows)
+    classifier = None
+    if rules_only:
+        from intents.reading import read
+
+        def classifier(text):
+            return read(text, None)
+    elif folds > 1:
+        from intents.training import reader_that_never_saw
+
+        classifier = reader_that_never_saw(rows, folds)
+    report = evaluate(rows, classifier)
     click.echo(format_report(report, source=path))
     if min_accuracy is not None and report.accuracy < min_accuracy:
         sys.exit(1)

@@ -13,6 +13,7 @@ from flask import render_template, request
 from sqlalchemy import func, select
 
 from bot.database import get_session
+from bot.request_guards import page_argument
 from bot.staff.admin import blueprint
 from bot.staff.auth import admin_required
 from resources_db.models import AuditEntry
@@ -59,7 +60,7 @@ def audit_log():
     listing_id = request.args.get("listing", "").strip()
     actor = request.args.get("actor", "").strip()
     source = request.args.get("source", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_argument(request.args)
 
     query = select(AuditEntry)
     if listing_id:

@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.database import get_session
+from bot.request_guards import page_argument
 from bot.staff.admin import blueprint
 from bot.staff.admin.listing_forms import ListingForm, fields_version
 from bot.staff.auth import admin_required
@@ -179,7 +180,7 @@ def listings():
     session = get_session()
     today = today_utc()
     filters = ListingFilters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_argument(request.args)
     query = filters.query(session, today)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
@@ -200,7 +201,7 @@ def export_listings():
     session = get_session()
     filters = ListingFilters.from_args(request.args)
     stream = io.StringIO()
-    export_listings_csv(session, stream, filters.query(session, today_utc()), neutralize=True)
+    export_listings_csv(session, stream, filters.query(session, today_utc()))
     name = "harbor-listings" + ("-filtered" if filters.narrowed else "")
     return Response(
         stream.getvalue(), mimetype="text/csv",
