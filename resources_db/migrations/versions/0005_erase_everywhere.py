@@ -1,7 +1,7 @@
 """owed erasures every host sees (EXIT answered while the conversation store was away)
 
-Revision ID: 0004_erase_everywhere
-Revises: 0003
+Revision ID: 0005_erase_everywhere
+Revises: 0004_usage_count_unordered
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import resources_db.models.base
 
 
-revision = '0004_erase_everywhere'
-down_revision = '0003'
+revision = '0005_erase_everywhere'
+down_revision = '0004_usage_count_unordered'
 branch_labels = None
 depends_on = None
 
