@@ -1,6 +1,7 @@
 """Harbor's Flask application: `create_app()` and the blueprints of each surface.
 
-Surfaces: health (/healthz), sms (/sms), chat (/chat), console (/console),
+Surfaces: health (/healthz), sms (/sms), chat (/chat), console (/console) and the
+advocate's inbox (/console/inbox),
 admin (/admin, /login). The conversation engine they share lives in
 `bot.engine` and knows nothing of Flask.
 """
@@ -51,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.init_app(app)
 
     from bot import security_headers
-    from bot.channels import chat, chat_page, console, health, sms
+    from bot.channels import advocate_inbox, chat, chat_page, console, health, sms
     from bot.staff import admin, auth
 
     app.register_blueprint(health.blueprint)
@@ -60,11 +61,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(chat.blueprint)
     app.register_blueprint(chat_page.blueprint)
     app.register_blueprint(console.blueprint)
+    app.register_blueprint(advocate_inbox.blueprint)
     app.register_blueprint(admin.blueprint)
     from bot.staff import insights
 
     app.register_blueprint(insights.blueprint)
     security_headers.init_app(app)
+    from bot import error_pages
+
+    error_pages.init_app(app)
 
     from bot.cli import register_commands
 

@@ -39,7 +39,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
                                             "appendonly): erased conversations then stay in "
                                             "its files"),
     "TWILIO_ACCOUNT_SID": ("", "the Twilio account (AC...): with a credential, EXIT deletes the "
-                           "conversation's messages at Twilio"),
+                           "conversation's messages at Twilio and advocates' SMS replies "
+                           "are sent"),
     "TWILIO_API_KEY_SID": ("", "a Twilio API key (SK...) for the REST API, instead of the "
                            "auth token"),
     "TWILIO_API_KEY_SECRET": ("", "the API key's secret"),
@@ -47,14 +48,22 @@ SETTINGS: dict[str, tuple[object, str]] = {
                        "(tests, egress proxies)"),
     "TWILIO_ERASURE_DEADLINE_SECONDS": (900, "how long EXIT keeps retrying the deletion of "
                                         "the conversation's messages at Twilio"),
+    "TWILIO_FROM_NUMBER": ("", "number advocates' SMS replies come from, when the one the "
+                           "person wrote to is not known"),
+    "HANDOFF_PROGRAM_NAME": ("Harbor", "whose advocates answer people who ask for a person"),
+    "HANDOFF_LONG_WAIT_MINUTES": (15, "a longer wait for an advocate is said so, with the "
+                                  "hotline"),
     "LOG_LEVEL": ("INFO", "Python logging level"),
     "LANGUAGES": ("en,es", "languages Harbor answers in, e.g. en,es,vi (a catalog marked "
                   "'needs review' should be switched on only after a native speaker checked it)"),
     "PROXY_FIX_HOPS": (0, "trusted proxies in front of the app (X-Forwarded-*)"),
+    "ADMIN_TWO_FACTOR_REQUIRED": (None, "network admins must turn on two-factor sign-in "
+                                  "before anything else; default: on in production only"),
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN")
-_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "TWILIO_ERASURE_DEADLINE_SECONDS"}
+_INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "TWILIO_ERASURE_DEADLINE_SECONDS",
+                 "HANDOFF_LONG_WAIT_MINUTES"}
 _BOOL_SETTINGS = {"CONVERSATION_STORE_ALLOW_PERSISTENT"}
 
 
@@ -145,6 +154,10 @@ def load_config(
     if store_url.startswith(("redis", "valkey")) and not limits_named:
         config["RATELIMIT_STORAGE_URI"] = (
             "redis" + store_url[len("valkey"):] if store_url.startswith("valkey") else store_url)
+    required = config.get("ADMIN_TWO_FACTOR_REQUIRED")
+    config["ADMIN_TWO_FACTOR_REQUIRED"] = (
+        production if required is None
+        else str(required).strip().lower() in ("1", "true", "yes", "on"))
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = production

@@ -10,7 +10,9 @@ lines for IA, KY, FL and MO are fictional too. The national lines are real, with
 real numbers and hours.
 
 `load_demo_listings` is idempotent: it goes through the ordinary import plan, so a second
-run finds every listing unchanged and writes nothing.
+run finds every listing unchanged and writes nothing. It never touches a listing that
+someone changed after it was loaded (any audit entry from another source than the
+demo): `make run` must not put a demo listing back over an admin's edit.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .database import make_engine, make_session_factory, scratch_database
 from .listings_csv import ImportPlan, apply_import, plan_import, read_listings_csv
+from .models import AuditEntry
 
 DEMO_LISTINGS_CSV = Path(__file__).parent / "data" / "demo_listings.csv"
 DEMO_REGIONS = {
@@ -43,9 +47,21 @@ def load_demo_listings(session: Session, actor: str = "demo") -> ImportPlan:
     if not parsed.ok:
         problems = "; ".join(str(error) for error in parsed.errors[:5])
         raise DemoDataError(f"{DEMO_LISTINGS_CSV.name} is invalid: {problems}")
-    plan = plan_import(session, parsed.records)
+    edited = edited_by_people(session, [record.id for record in parsed.records])
+    plan = plan_import(session, [record for record in parsed.records
+                                 if record.id not in edited])
     apply_import(session, plan, actor=actor, source="demo")
     return plan
+
+
+def edited_by_people(session: Session, ids: list[str]) -> set[str]:
+    """Return the ids among `ids` that someone changed (an audit entry not from the demo)."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        found.update(session.scalars(
+            select(AuditEntry.listing_id).where(AuditEntry.listing_id.in_(ids[start:start + 500]),
+                                                AuditEntry.source != "demo").distinct()))
+    return found
 
 
 @contextmanager

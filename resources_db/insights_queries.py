@@ -54,7 +54,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from .geography import STATE_NAMES
-from .models import UsageCount
+from .models import HandoffCount, UsageCount
 from .vocabulary import CATEGORY_NAMES, LANGUAGE_NAMES
 
 ROUNDING_BASE = 5
@@ -342,6 +342,36 @@ def language_mix(session: Session, period: InsightsPeriod, key: bytes) -> Insigh
     )
 
 
+def handoffs(session: Session, period: InsightsPeriod, key: bytes) -> InsightsTable:
+    """Hand-offs to an advocate: started, claimed by wait band, ended by duration band."""
+    statement = select(HandoffCount).where(HandoffCount.week <= period.last_week)
+    if period.first_week is not None:
+        statement = statement.where(HandoffCount.week >= period.first_week)
+    if period.channel:
+        statement = statement.where(HandoffCount.channel == period.channel)
+    groups: dict[tuple[str, str], list[HandoffCount]] = {}
+    for row in session.scalars(statement):
+        groups.setdefault((row.event, row.bucket), []).append(row)
+    names = {"started": "Started", "claimed": "Answered, waited", "ended": "Ended, lasted"}
+    rows = []
+    for (event, bucket), cell in groups.items():
+        # The cell is exactly these counter rows, as for the other tables.
+        identity = tuple(sorted("|".join(("handoff", r.week.isoformat(), r.channel, r.event,
+                                          r.bucket, str(r.count))) for r in cell))
+        count = publish(sum(r.count for r in cell), key, identity)
+        label = f"{names.get(event, event)} {bucket}".strip()
+        rows.append(((names.get(event, event), bucket or "—"), label, count))
+    return InsightsTable(
+        slug="handoffs",
+        title="Hand-offs to an advocate",
+        description="People who asked for a person and said YES (started), how long they "
+                    "waited until an advocate answered, and how long the chats lasted, in "
+                    "bands. Nothing of what was written is kept.",
+        columns=("Hand-off", "Wait or length", "Hand-offs"),
+        rows=_ranked(rows),
+    )
+
+
 # slug -> query, in page order; the slug names the CSV file and the page section.
 TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod, bytes], InsightsTable]] = {
     "needs-by-week": needs_by_week,
@@ -349,6 +379,7 @@ TABLE_QUERIES: dict[str, Callable[[Session, InsightsPeriod, bytes], InsightsTabl
     "needs-by-county": needs_by_county,
     "unmet-needs": unmet_needs,
     "language-mix": language_mix,
+    "handoffs": handoffs,
 }
 
 

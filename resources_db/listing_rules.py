@@ -221,6 +221,19 @@ def stale_before(today: date) -> date:
         return today.replace(year=today.year - 1, day=28)
 
 
+def due_before(today: date) -> date:
+    """Return the first day a listing is not yet due for verification: 11 months before
+    `today` (due at 11 months, stale at 12, so there is a month to check it)."""
+    year, month = (today.year, today.month - 11) if today.month > 11 else (
+        today.year - 1, today.month + 1)
+    for day in (today.day, 30, 29, 28):
+        try:
+            return today.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
 def _phone_digits(text: str) -> str:
     without_extension = re.split(r"(?i)\s*(?:ext\.?|x)\s*\d", text)[0]
     return re.sub(r"\D", "", without_extension)

@@ -43,6 +43,7 @@ from .models import (
     ServiceArea,
     ServiceAtLocation,
     TaxonomyTerm,
+    User,
     utcnow,
 )
 from .opening_hours import parse_hours
@@ -226,7 +227,7 @@ def _rows_for(records: Sequence[ListingRecord]) -> dict[type, list[dict]]:
             "confidential": r.confidential, "verified_at": r.verified_at, "active": r.active,
             "scope": r.scope, "search_latitude": r.search_latitude,
             "search_longitude": r.search_longitude, "timezone": r.timezone,
-            "updated_at": now,
+            "organization_id": org_id, "updated_at": now,
         })
         for category in r.categories:
             rows[ListingCategory].append({
@@ -300,9 +301,12 @@ def _delete_orphan_organizations(session: Session) -> None:
     used_by_location = select(Location.organization_id).where(
         Location.organization_id.is_not(None)
     )
+    # Network members and the organizations staff accounts belong to stay without listings.
+    used_by_staff = select(User.organization_id).where(User.organization_id.is_not(None))
     session.execute(
         delete(Organization).where(
-            Organization.id.not_in(used), Organization.id.not_in(used_by_location)
+            Organization.id.not_in(used), Organization.id.not_in(used_by_location),
+            Organization.id.not_in(used_by_staff), Organization.member.is_(False),
         )
     )
 
@@ -364,10 +368,15 @@ def apply_changes(
     actor: str,
     source: str,
     user_id: int | None = None,
+    action: str | None = None,
+    method: str = "",
+    note: str = "",
 ) -> int:
     """Save the changed listings and append one AuditEntry for each; return how many.
 
-    Unchanged listings (no column differs) are skipped. Nothing is committed.
+    Unchanged listings (no column differs) are skipped. Nothing is committed. `action`
+    names the change in the log when it is more than create/update/deactivate (verify,
+    revert); `method` and `note` say how a verification was made and why a change was.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown audit source {source!r}")
@@ -383,8 +392,10 @@ def apply_changes(
             "user_id": user_id,
             "actor": actor,
             "listing_id": change.record.id,
-            "action": change.action,
+            "action": action or change.action,
             "source": source,
+            "method": method,
+            "note": note,
             "old_values": (
                 None if change.old_fields is None
                 else {column: change.old_fields.get(column, "") for column in columns}

@@ -72,6 +72,10 @@ class SearchHit:
     populations: tuple[str, ...]
     categories: tuple[str, ...]
     verified_at: date | None
+    # Beds a shelter reported free, and how many minutes ago; None when there is no
+    # report of the last 24 hours (filled by the caller, see resources_db.beds).
+    beds_available: int | None = None
+    beds_minutes_ago: int | None = None
 
 
 @dataclass(frozen=True)

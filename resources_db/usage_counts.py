@@ -22,7 +22,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from .database import upsert_insert
-from .models import UsageCount
+from .models import HandoffCount, UsageCount
 
 SEARCH_OUTCOMES = ("", "local", "not_local")
 CHANNELS = ("sms", "chat")
@@ -86,3 +86,40 @@ def reseal_recent_counts(session: Session, today: date) -> int:
                   key=lambda row: tuple(str(row[name]) for name in _DIMENSIONS))
     session.execute(insert(table), rows)
     return len(rows)
+
+
+HANDOFF_EVENTS = ("started", "claimed", "ended")
+# Coarse bands only: a wait (claimed) or a duration (ended) is never kept finer.
+WAIT_BANDS = ((2, "under 2 min"), (10, "2-10 min"), (30, "10-30 min"), (None, "over 30 min"))
+DURATION_BANDS = ((10, "under 10 min"), (30, "10-30 min"), (60, "30-60 min"),
+                  (None, "over 60 min"))
+
+
+def band(minutes: float, bands: tuple[tuple[int | None, str], ...]) -> str:
+    """Return the name of the band `minutes` falls in."""
+    for limit, name in bands:
+        if limit is None or minutes < limit:
+            return name
+    return bands[-1][1]
+
+
+def record_handoff(session: Session, *, when: datetime, channel: str, event: str,
+                   bucket: str = "") -> None:
+    """Add one to the HandoffCount row of this week, channel, event and band."""
+    if channel not in CHANNELS:
+        raise ValueError(f"hand-offs are counted for sms and chat only, not {channel!r}")
+    if event not in HANDOFF_EVENTS:
+        raise ValueError(f"event must be one of {HANDOFF_EVENTS}, not {event!r}")
+    session.execute(_handoff_upsert(upsert_insert(session)), {
+        "week": week_of(when), "channel": channel, "event": event,
+        "bucket": bucket[:24], "count": 1,
+    })
+
+
+@lru_cache(maxsize=None)
+def _handoff_upsert(insert):
+    table = HandoffCount.__table__
+    return insert(table).on_conflict_do_update(
+        index_elements=["week", "channel", "event", "bucket"],
+        set_={"count": table.c["count"] + 1},
+    )

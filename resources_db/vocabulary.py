@@ -57,6 +57,18 @@ POPULATIONS: tuple[str, ...] = (
     "elders",
     "pets",
 )
+# What a survivor can say is wrong with a listing (WRONG 2, then 1 to 4, in this order).
+REPORT_REASONS: tuple[str, ...] = ("closed", "wrong_number", "not_safe", "other")
+
+# How each population is named to people (forms, taxonomy terms).
+POPULATION_NAMES: dict[str, str] = {
+    "children": "Children", "teens": "Teens", "lgbtq": "LGBTQ+", "men": "Men",
+    "women": "Women", "families": "Families", "immigrants": "Immigrants",
+    "deaf": "Deaf and hard of hearing", "native": "Native American and Alaska Native",
+    "black": "Black", "latinx": "Latinx", "asian_pacific_islander":
+    "Asian and Pacific Islander", "disabilities": "People with disabilities",
+    "elders": "Elders", "pets": "People with pets",
+}
 
 # ISO 639-1: every two-letter language code, with its English name.
 LANGUAGE_NAMES: dict[str, str] = {

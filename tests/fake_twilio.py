@@ -5,6 +5,12 @@ It answers the shapes Twilio's Python library reads: a page of
 /2010-04-01/Accounts/{AccountSid}/Messages.json filtered by From and To (with
 next_page_uri paging), a message's Media.json, and DELETE of either (204; 404 when
 absent). A message in flight (status "queued") refuses deletion until `deliver`.
+
+It also takes POST Messages.json as Twilio does (201 and the message resource; the
+message is kept, "sent", under a sid SMfake<n>), for the hand-off's SMS (issue 19):
+`messages_sent()` returns their form fields, `wait_for_deletes` waits for DELETEs, and
+`fail_next` makes the next call(s) answer 500, as an outage would. `serve_fake_twilio()`
+starts one and returns (fake, stop).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -34,6 +41,11 @@ class Call:
     path: str
     query: dict
     user: str  # the Basic-auth user name (account SID or API key SID)
+    form: dict = field(default_factory=dict)
+
+    def __getitem__(self, name: str):
+        """call["path"] as well as call.path (the hand-off tests read calls as dicts)."""
+        return getattr(self, name)
 
 
 @dataclass
@@ -48,8 +60,10 @@ class FakeMessage:
 class FakeTwilio:
     """The fake API, its messages, and the calls it received."""
 
-    def __init__(self, account_sid: str) -> None:
+    def __init__(self, account_sid: str = "ACfake") -> None:
         self.account_sid = account_sid
+        self.fail_next = 0
+        self._sent_ids = itertools.count(1)
         self.messages: dict[str, FakeMessage] = {}
         self.calls: list[Call] = []
         self.lock = threading.Lock()
@@ -79,8 +93,24 @@ class FakeTwilio:
         with self.lock:
             return [call.path for call in self.calls if call.method == "DELETE"]
 
+    def messages_sent(self) -> list[dict]:
+        """Return the form fields of every message sent (POST Messages.json)."""
+        with self.lock:
+            return [call.form for call in self.calls
+                    if call.method == "POST" and call.path.endswith("/Messages.json")]
+
+    def wait_for_deletes(self, count: int, timeout: float = 5.0) -> set[str]:
+        """Wait until `count` distinct paths were deleted; return those paths."""
+        deadline = time.monotonic() + timeout
+        while True:
+            deleted = set(self.deleted())
+            if len(deleted) >= count or time.monotonic() > deadline:
+                return deleted
+            time.sleep(0.02)
+
     def stop(self) -> None:
         self.server.shutdown()
+        self.thread.join(timeout=5)
 
     def _json(self, payload, status=200) -> Response:
         return Response(json.dumps(payload), status=status, mimetype="application/json")
@@ -91,12 +121,17 @@ class FakeTwilio:
         if header.startswith("Basic "):
             user = base64.b64decode(header[6:]).decode().split(":", 1)[0]
         with self.lock:
-            self.calls.append(Call(request.method, request.path, dict(request.args), user))
+            self.calls.append(Call(request.method, request.path, dict(request.args), user,
+                                   request.form.to_dict()))
 
     def _wsgi(self, environ, start_response):
         request = Request(environ)
         self._record(request)
-        response = self._route(request)
+        with self.lock:
+            failing = self.fail_next > 0
+            self.fail_next -= 1 if failing else 0
+        response = (self._json({"code": 20500, "message": "down", "status": 500}, 500)
+                    if failing else self._route(request))
         return response(environ, start_response)
 
     def _message_json(self, message: FakeMessage) -> dict:
@@ -107,6 +142,13 @@ class FakeTwilio:
 
     def _route(self, request: Request) -> Response:
         path = request.path
+        if _MESSAGES.match(path) and request.method == "POST":
+            message = FakeMessage(sid=f"SMfake{next(self._sent_ids):026d}",
+                                  sender=request.form.get("From", ""),
+                                  recipient=request.form.get("To", ""), status="sent")
+            with self.lock:
+                self.messages[message.sid] = message
+            return self._json(self._message_json(message), 201)
         if (match := _MESSAGES.match(path)) and request.method == "GET":
             with self.lock:
                 found = [m for m in self.messages.values()
@@ -152,3 +194,9 @@ class FakeTwilio:
                 del self.messages[match[2]]
             return Response(status=204)
         return self._json({"code": 20404, "status": 404}, 404)
+
+
+def serve_fake_twilio(account_sid: str = "ACfake") -> tuple[FakeTwilio, object]:
+    """Start a fake; return (FakeTwilio, stop)."""
+    fake = FakeTwilio(account_sid)
+    return fake, fake.stop

@@ -245,18 +245,28 @@ def test_unknown_listing_is_404(client, admin):
     assert client.post("/admin/listings/nope/deactivate").status_code == 404
 
 
+def test_deactivate_asks_for_a_reason_and_changes_nothing_without_one(
+        client, admin, db_session, directory):
+    assert client.post("/admin/listings/fresh/deactivate").status_code == 302
+    assert stored(db_session, "fresh").active is True
+    assert "Say why the listing is deactivated" in client.get("/admin").get_data(as_text=True)
+    assert ui_audit(db_session) == []
+
+
 def test_deactivate_keeps_the_row_and_reactivate_brings_it_back(client, admin, db_session,
                                                                directory):
-    assert client.post("/admin/listings/fresh/deactivate").status_code == 302
+    response = client.post("/admin/listings/fresh/deactivate",
+                           data={"reason": "The program closed in May."})
+    assert response.status_code == 302
     listing = stored(db_session, "fresh")
     assert listing is not None and listing.active is False
     client.get("/admin")  # shows (and uses up) the flash message that names it
     assert "Fresh Shelter" not in client.get("/admin").get_data(as_text=True)
     client.post("/admin/listings/fresh/reactivate")
     assert stored(db_session, "fresh").active is True
-    assert [(e.action, e.old_values, e.new_values) for e in ui_audit(db_session)] == [
-        ("deactivate", {"active": "true"}, {"active": "false"}),
-        ("update", {"active": "false"}, {"active": "true"}),
+    assert [(e.action, e.old_values, e.new_values, e.note) for e in ui_audit(db_session)] == [
+        ("deactivate", {"active": "true"}, {"active": "false"}, "The program closed in May."),
+        ("update", {"active": "false"}, {"active": "true"}, ""),
     ]
 
 
@@ -267,20 +277,30 @@ def test_no_admin_route_deletes(app):
             assert "delete" not in rule.rule, rule.rule
 
 
-def test_verified_today_updates_the_date_and_clears_stale(client, admin, db_session,
-                                                         directory):
-    response = client.post("/admin/listings/stale/verify", data={"next": "/admin?stale=1"})
+def test_verified_today_records_who_how_and_a_note_and_clears_stale(
+        client, admin, db_session, directory):
+    response = client.post("/admin/listings/stale/verify", data={
+        "next": "/admin?stale=1", "method": "phone", "note": "Spoke to the director"})
     assert response.headers["Location"] == "/admin?stale=1"
     assert stored(db_session, "stale").verified_at == TODAY
     [entry] = ui_audit(db_session)
-    assert entry.action == "update"
+    assert (entry.action, entry.actor, entry.method, entry.note) == (
+        "verify", admin, "phone", "Spoke to the director")
     assert entry.new_values == {"verified_at": TODAY.isoformat()}
     page = client.get("/admin").get_data(as_text=True)
     assert '<span class="count">1</span> stale' in page
 
 
+def test_verifying_needs_to_say_how(client, admin, db_session, directory):
+    assert client.post("/admin/listings/stale/verify").status_code == 400
+    assert client.post("/admin/listings/stale/verify",
+                       data={"method": "telepathy"}).status_code == 400
+    assert stored(db_session, "stale").verified_at.isoformat() == OLD
+
+
 def test_verified_today_never_redirects_off_the_admin(client, admin, directory):
-    response = client.post("/admin/listings/stale/verify", data={"next": "https://evil.example/"})
+    response = client.post("/admin/listings/stale/verify",
+                           data={"next": "https://evil.example/", "method": "email"})
     assert response.headers["Location"] == "/admin/listings/stale"
 
 
@@ -324,11 +344,11 @@ def test_export_neutralizes_formulas_and_imports_back_unchanged(client, admin, d
 
 def test_every_listing_change_in_the_ui_is_audited(client, admin, db_session, directory):
     before = db_session.scalar(select(func.count()).select_from(AuditEntry))
-    client.post("/admin/listings/fresh/deactivate")
-    client.post("/admin/listings/stale/verify")
+    client.post("/admin/listings/fresh/deactivate", data={"reason": "Closed"})
+    client.post("/admin/listings/stale/verify", data={"method": "visit"})
     client.post("/admin/listings/new", data=form_data(listing_row("brand-new")))
     entries = ui_audit(db_session)
     assert [(e.listing_id, e.action) for e in entries] == [
-        ("fresh", "deactivate"), ("stale", "update"), ("brand-new", "create")]
+        ("fresh", "deactivate"), ("stale", "verify"), ("brand-new", "create")]
     assert all(e.actor == admin and e.user_id is not None for e in entries)
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before + 3

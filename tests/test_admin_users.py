@@ -1,4 +1,5 @@
-"""Users in the admin UI: add, disable, enable and reset advocates; admins stay untouchable."""
+"""Users in the admin UI: add accounts of every role, disable, enable and reset partners and
+advocates; existing admins stay untouchable; a generated password is replaced at first sign-in."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def _shown_password(body: str) -> str:
 
 def test_admin_adds_an_advocate_and_sees_the_password_once(client, sign_in, db_session):
     sign_in("admin")
-    response = client.post("/admin/users", data={"email": "New.Advocate@example.org"})
+    response = client.post("/admin/users", data={"email": "New.Advocate@example.org",
+                                                 "role": "advocate"})
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     password = _shown_password(body)
@@ -37,10 +39,17 @@ def test_admin_adds_an_advocate_and_sees_the_password_once(client, sign_in, db_s
     with client.session_transaction() as session:
         assert password not in str(dict(session))
     assert password not in client.get("/admin/users").get_data(as_text=True)
-    # The new advocate can sign in with it.
+    # The new advocate can sign in with it, and must choose their own password first.
     client.post("/logout")
     signed_in = client.post("/login", data={"email": user.email, "password": password})
-    assert signed_in.headers["Location"] == "/console"
+    assert signed_in.headers["Location"] == "/account/password"
+    assert client.get("/console").headers["Location"] == "/account/password"
+    changed = client.post("/account/password", data={
+        "current_password": password, "new_password": "my own passphrase 42",
+        "confirm_password": "my own passphrase 42"})
+    assert changed.headers["Location"] == "/console"
+    assert client.get("/console").status_code == 200
+    assert _account(db_session, user.email).must_change_password is False
 
 
 @pytest.mark.parametrize(
@@ -52,7 +61,7 @@ def test_a_bad_new_account_shows_the_error_next_to_the_field(client, sign_in, db
                                                              email, message):
     sign_in("admin")
     before = db_session.query(User).count()
-    response = client.post("/admin/users", data={"email": email})
+    response = client.post("/admin/users", data={"email": email, "role": "advocate"})
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert 'id="email-error"' in body

@@ -52,6 +52,20 @@ def test_import_benchmark_writes_every_row_it_reads(runner):
     assert figures["seconds"] > 0 and figures["rows_per_second"] > 0
 
 
+@pytest.mark.db
+def test_handoff_benchmark_carries_every_round_across_both_sides(runner):
+    arguments = ["handoff", "--rounds", "2"]
+    if _server_url():
+        arguments += ["--database-url", _server_url()]
+    figures = _figures(runner, *arguments)
+    assert figures["benchmark"] == "handoff" and figures["rounds"] == 2
+    # A round that never reached the other side raises: these figures are of real trips.
+    for poll in ("page_poll", "tight_poll"):
+        for trip in ("yes_to_advocate", "reply_to_survivor"):
+            median = figures[f"{poll}.{trip}.median_ms"]
+            assert 0 < median <= figures[f"{poll}.{trip}.max_ms"]
+
+
 def test_startup_benchmark_starts_every_process_it_times():
     from bot.benchmarks.startup import run_startup_benchmark
 

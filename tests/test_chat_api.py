@@ -21,7 +21,8 @@ def say(client, text, token=None, **extra):
 
 def test_first_message_gets_a_random_token_and_the_welcome(client):
     body = say(client, "hi").get_json()
-    assert set(body) == {"token", "replies", "cleared", "language"}
+    assert set(body) == {"token", "replies", "cleared", "language", "handoff"}
+    assert body["handoff"] is False
     assert TOKEN_PATTERN.match(body["token"])  # 43 URL-safe characters: 256 bits
     assert body["cleared"] is False and body["language"] == "en"
     assert "Is it safe for you to text now?" in body["replies"][0]
@@ -66,7 +67,7 @@ def test_exit_clears_and_answers_cleared(client, db_session, store_session):
     token = say(client, "I need a lawyer in 40202").get_json()["token"]
     body = say(client, "salir", token).get_json()
     assert body == {"token": "", "replies": ["Listo. Se ha borrado este chat."], "cleared": True,
-                    "language": body["language"]}
+                    "language": body["language"], "handoff": False}
     assert store_session.scalar(select(func.count()).select_from(ConversationState)) == 0
 
 

@@ -345,7 +345,12 @@ def test_emergency_puts_911_and_the_hotline_first_in_every_step(step):
         result = turn(state_at(step), text, ExplodingListings())
         first_line = result.replies[0].split("\n")[0]
         assert "911" in first_line and replies.HOTLINE_PHONE in first_line
-        assert result.state["need"] == "shelter"
+        if step == Step.WITH_PERSON:
+            # Handed off: the numbers first, and the advocate (who sees it) goes on.
+            assert result.step == Step.WITH_PERSON.value
+            assert result.handoff.safety == "danger"
+        else:
+            assert result.state["need"] == "shelter"
 
 
 def test_emergency_with_a_known_place_offers_a_safe_place_nearby():
@@ -624,7 +629,12 @@ def _sample_values():
             "city": "Springfield", "state": "MO", "states": "IL, MO, MA, OH, MI, TN",
             "radius": 100, "ttl": 30, "name": "Long Named Family Resource Center",
             "phone": "319-555-0101", "town": "Cedar Rapids",
-            "next": "Reply MORE for more, MENU to start over."}
+            "next": "Reply MORE for more, MENU to start over.", "minutes": 14,
+            "program": "Cedar Valley Family Advocates", "names": "Maria / Alexandra",
+            "who": "Maria / Alexandra, advocates with Cedar Valley Family Advocates",
+            "shared": "that you need a safe place to stay, near 52404 (Cedar Rapids, IA), "
+                      "that you write in English",
+            "number": 2, "count": 3, "age": "2 h", "hours": 2}
 
 
 @pytest.mark.parametrize("language", replies.LANGUAGES)

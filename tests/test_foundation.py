@@ -118,7 +118,7 @@ def test_every_module_has_a_docstring():
 
 # The house reads from its folders: beside create_app() only the app's plumbing sits at
 # bot/'s top; everything else lives in a room whose name says what it holds.
-BOT_PLUMBING = {"__init__", "config", "database", "extensions", "logging_setup",
+BOT_PLUMBING = {"__init__", "config", "database", "error_pages", "extensions", "logging_setup",
                 "request_guards", "security_headers"}
 BOT_ROOMS = {"channels", "conversations", "engine", "texts", "staff", "cli", "benchmarks",
              "static", "templates"}

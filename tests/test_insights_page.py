@@ -14,7 +14,8 @@ from resources_db.insights_queries import Count, InsightsRow, InsightsTable, wee
 from resources_db.models import UsageCount
 
 THIS_WEEK = week_of(datetime.now(UTC).date())
-REQUIRED_SECTIONS = ("needs-by-week", "needs-by-county", "unmet-needs", "language-mix")
+REQUIRED_SECTIONS = ("needs-by-week", "needs-by-county", "unmet-needs", "language-mix",
+                     "handoffs")
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_advocates_and_admins_see_the_page(client, sign_in, role):
     for slug in REQUIRED_SECTIONS:
         assert f'id="{slug}"' in html
         assert f'href="/admin/insights/{slug}.csv?period=12"' in html
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"') == 5
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"') == 6
     assert response.headers["Cache-Control"] == "no-store"
 
 

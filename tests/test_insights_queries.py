@@ -222,7 +222,8 @@ def test_only_multiples_of_five_leave_the_query_module(session_factory):
 
 def test_the_tables_come_in_page_order():
     assert list(queries.TABLE_QUERIES) == [
-        "needs-by-week", "needs-by-category", "needs-by-county", "unmet-needs", "language-mix"]
+        "needs-by-week", "needs-by-category", "needs-by-county", "unmet-needs", "language-mix",
+        "handoffs"]
 
 
 def test_each_query_returns_the_table_its_slug_names(session_factory):

@@ -20,7 +20,12 @@ SAMPLE_VALUES = {"need": "a safe place to stay", "place": "52404 (Cedar Rapids, 
                  "city": "Springfield", "state": "MO", "states": "IL, MO, MA, OH, MI, TN",
                  "radius": 100, "ttl": 30, "name": "Long Named Family Resource Center",
                  "phone": "319-555-0101", "town": "Cedar Rapids", "hotline": "1-800-799-7233",
-                 "next": "Reply MORE for more, MENU to start over."}
+                 "next": "Reply MORE for more, MENU to start over.", "minutes": 14,
+                 "program": "Cedar Valley Family Advocates", "names": "Maria / Alexandra",
+                 "who": "Maria / Alexandra, advocates with Cedar Valley Family Advocates",
+                 "shared": "that you need a safe place to stay, near 52404 (Cedar Rapids, "
+                           "IA), that you write in English",
+                 "number": 2, "count": 3, "age": "2 h", "hours": 2}
 MAX_GRADE = 6
 MAX_SENTENCE_WORDS = 15
 

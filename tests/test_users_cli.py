@@ -118,7 +118,23 @@ def test_demo_load_creates_the_demo_admin_once_and_prints_its_login(app, runner,
            f"{password}" in first.output
     assert f"demo admin exists: sign in at /login as admin@harbor.example with password " \
            f"{password}" in second.output
-    assert db_session.query(User).count() == 1
+    assert db_session.query(User).count() == 2  # the demo admin and the demo partner
     response = app.test_client().post(
         "/login", data={"email": "admin@harbor.example", "password": password})
     assert response.headers["Location"] == "/admin"
+
+
+def test_demo_load_makes_a_partner_who_sees_one_demo_organization(app, runner, db_session,
+                                                                 tmp_path):
+    app.instance_path = str(tmp_path)
+    first = runner.invoke(args=["demo", "load"])
+    second = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    password = (tmp_path / accounts.DEMO_PARTNER_LOGIN_FILE).read_text().strip()
+    assert f"sign in as partner@harbor.example with password {password}" in first.output
+    assert "demo partner exists" in second.output
+    client = app.test_client()
+    client.post("/login", data={"email": "partner@harbor.example", "password": password})
+    page = client.get("/admin?status=all").get_data(as_text=True)
+    assert "Cedar Lanternhouse Shelter" in page  # Cedar Community Partners (fictional)
+    assert "Kestrel Bridge Transitional Housing" not in page  # Cedar Family Alliance

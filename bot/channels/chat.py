@@ -8,6 +8,16 @@ expired token starts a new conversation under a new token). It is the only handl
 the conversation; the server keeps the state under an HMAC of it, and no cookie is
 set. After exit the answer is `cleared: true` with an empty token.
 
+The answer also says `"handoff": true` while the conversation is handed off to an
+advocate (the person said YES to the offer); the page then polls:
+
+    POST /chat/api/updates  {"token": str, "after": int}
+      -> 200 {"handoff": "waiting"|"connected"|"closed"|"none",
+              "messages": [{"n": int, "from": "advocate"|"harbor", "text": str}, ...]}
+
+the advocate's messages (and Harbor's notices: who joined, the chat closed) numbered
+after `after`. Polling neither counts as a message nor keeps the conversation alive.
+
     POST /chat/api/exit  {"token": str}  (JSON or text/plain, for navigator.sendBeacon)
       -> 204, everything linked to that conversation erased; 202 when the store is
          down: the erasure is owed and the first turn that reaches it again does it
@@ -31,7 +41,7 @@ import secrets
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversations import store
+from bot.conversations import handoffs, store
 from bot.conversations.owed_erasures import owed_erasures
 from bot.conversations.service import commit_turn, degraded_result, erase_conversation, run_turn
 from bot.conversations.store import StoreUnavailable
@@ -39,6 +49,7 @@ from bot.database import get_session
 from bot.extensions import csrf, over_message_limits
 from bot.texts import replies
 from intents import classify
+from resources_db.models import utcnow
 
 blueprint = Blueprint("chat", __name__)
 csrf.exempt(blueprint)
@@ -149,7 +160,40 @@ def _answer(result, token) -> Response:
         replies=result.replies,
         cleared=result.cleared,
         language=result.language,
+        handoff=(result.state_after or {}).get("step") == "with_person",
     )
+
+
+@blueprint.post("/chat/api/updates")
+def updates():
+    """Answer what the advocate wrote since message `after`, and where the hand-off stands."""
+    body = _json_body()
+    token = body.get("token") if body else None
+    after = body.get("after") if body else None
+    if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
+        return _error("send {\"token\": ..., \"after\": ...}")
+    after = after if isinstance(after, int) and not isinstance(after, bool) else 0
+    config = current_app.config
+    session = get_session()
+    key = store.conversation_key(config["HASH_KEY"], "chat", token)
+    clock = utcnow()
+    try:
+        view, state, handoff = handoffs.survivor_view(session, key, clock)
+        session.commit()
+    except (SQLAlchemyError, StoreUnavailable) as error:
+        logger.error("chat updates failed: %s", type(error).__name__)
+        session.rollback()
+        return _error("try again", 503)
+    if view == "closed":
+        language = replies.language_or_default((state or {}).get("language"))
+        return jsonify(handoff="closed", messages=[
+            {"n": 0, "from": "harbor", "text": replies.say(language, "handoff_closed")}])
+    if handoff is None:
+        return jsonify(handoff="none", messages=[])
+    news = [{"n": m["n"], "from": m["from"], "text": m["text"]}
+            for m in handoff.messages if m["n"] > after and m["from"] != "survivor"]
+    status = "connected" if handoff.status == handoffs.CLAIMED else "waiting"
+    return jsonify(handoff=status, messages=news)
 
 
 @blueprint.post("/chat/api/exit")

@@ -118,7 +118,8 @@ def inbound_sms():
         session = get_session()
         result = run_turn(session, namespace="sms", key_material=sender, channel="sms",
                           text=text, config=config, message_id=message_id,
-                          classification=classification)
+                          classification=classification,
+                          reply_from=(request.form.get("To") or "").strip())
         result = commit_turn(session, result, text, "sms", config)
         if result.cleared:
             erase_at_twilio(config, sender, harbor_number)

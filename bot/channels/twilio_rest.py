@@ -11,6 +11,10 @@ setting (only edge and region, which still name twilio.com hosts), so this is do
 its documented extension point, a custom HTTP client (`RebasedHttpClient`) that rewrites
 each request's origin and keeps its path and query.
 
+Built on it, for the live-advocate hand-off (issue 19): `send_sms` (an advocate's words
+to an SMS survivor) and `delete_messages` / `delete_messages_later` (Twilio's copies of
+what the advocate's side sent, when a hand-off ends: privacy rule 6).
+
 The library's own HTTP logger prints every request's URL and query at INFO, numbers
 included; the client here gets a logger that says nothing below WARNING.
 """
@@ -18,7 +22,8 @@ included; the client here gets a logger that says nothing below WARNING.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from twilio.http.http_client import TwilioHttpClient
@@ -66,3 +71,58 @@ def twilio_client(config: Mapping) -> Client | None:
     if key_sid and key_secret:
         return Client(key_sid, key_secret, account_sid=account, http_client=http_client)
     return Client(account, token, http_client=http_client)
+
+
+class TwilioRestError(RuntimeError):
+    """A Twilio REST call could not be made or was refused (never says the number)."""
+
+
+def send_sms(config: Mapping, *, to: str, from_: str, body: str) -> str:
+    """Send one SMS through the REST API; return its MessageSid."""
+    from twilio.base.exceptions import TwilioException
+
+    client = twilio_client(config)
+    if client is None:
+        raise TwilioRestError("TWILIO_ACCOUNT_SID and a credential must be set to send SMS")
+    sender = from_ or str(config.get("TWILIO_FROM_NUMBER") or "")
+    if not sender:
+        raise TwilioRestError("no number to send from (TWILIO_FROM_NUMBER)")
+    try:
+        message = client.messages.create(to=to, from_=sender, body=body)
+    except (TwilioException, OSError) as error:
+        # The type only: Twilio's error text holds the request URL and the number.
+        raise TwilioRestError(f"Twilio refused or could not be reached: "
+                              f"{type(error).__name__}") from None
+    return str(message.sid)
+
+
+def delete_messages(config: Mapping, sids: Iterable[str]) -> int:
+    """Delete these messages from Twilio's message log; return how many went.
+
+    A message still on its way cannot be deleted yet (Twilio refuses); for an SMS EXIT
+    the erasure job (bot.channels.twilio_erasure) retries those. Never raises.
+    """
+    from twilio.base.exceptions import TwilioException
+
+    client = twilio_client(config)
+    if client is None:
+        return 0
+    deleted = 0
+    for sid in sids:
+        try:
+            if client.messages(sid).delete():
+                deleted += 1
+        except (TwilioException, OSError):
+            continue
+    return deleted
+
+
+def delete_messages_later(config: Mapping, sids: Iterable[str]) -> threading.Thread | None:
+    """Delete the messages in a thread of their own, so no answer waits for Twilio."""
+    sids = [sid for sid in sids if sid]
+    if not sids:
+        return None
+    thread = threading.Thread(target=delete_messages, args=(dict(config), sids),
+                              name="twilio-delete", daemon=True)
+    thread.start()
+    return thread

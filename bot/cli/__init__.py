@@ -27,18 +27,20 @@ if TYPE_CHECKING:
 
 # Command name -> (module in bot.cli.commands, one-line summary for `harbor --help`).
 COMMAND_MODULES: dict[str, tuple[str, str]] = {
-    "bench": ("bench", "Benchmarks: classify, search, import, webhook, startup."),
+    "bench": ("bench", "Benchmarks: classify, search, import, webhook, startup, handoff."),
     "classify": ("intents", "Classify TEXT and print the Classification as JSON."),
     "db": ("database", "Database schema commands."),
     "demo": ("demo", "Demo data for trying Harbor out."),
+    "duty": ("duty", "Advocates on duty for people who ask to talk to a person."),
     "eval": ("intents", "Measure Harbor's matchers against labelled files."),
     "insights": ("insights", "Anonymous counts for community partners (/admin/insights)."),
     "intents": ("intents", "The intent engine's learned second opinion."),
+    "organizations": ("users", "The organizations of the partner network."),
     "purge": ("purge", "Delete every expired conversation state and retry-cache row."),
     "resources": ("resources", "Resource listings: CSV import and export, HSDS import."),
     "run": ("serve", "Serve Harbor with Flask's development server (gunicorn in production)."),
     "test-flows": ("flows", "Run the conversation transcripts and report each."),
-    "users": ("users", "Staff accounts (admins and advocates)."),
+    "users": ("users", "Staff accounts (network admins, partners and advocates)."),
 }
 
 

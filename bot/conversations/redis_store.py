@@ -27,6 +27,7 @@ import redis
 
 from bot.conversations.store import (
     ERASED,
+    HANDOFF_PREFIX,
     PENDING,
     PENDING_CLAIM_SECONDS,
     StoreCounts,
@@ -43,7 +44,7 @@ OWED_TTL_SECONDS = 7 * 24 * 3600  # an owed erasure outlives any state it must e
 # EXIT in one step: the state goes, every message key of the conversation is kept
 # (TTL unchanged) as "erased", unlinked from it, and the owed entry goes.
 _ERASE = """
-local removed = redis.call('DEL', KEYS[1])
+local removed = redis.call('DEL', KEYS[1], KEYS[4])
 local messages = redis.call('SMEMBERS', KEYS[2])
 for _, message in ipairs(messages) do
   redis.call('SET', ARGV[1] .. message, ARGV[2], 'KEEPTTL', 'XX')
@@ -184,7 +185,9 @@ class RedisConversationStore:
     def erase(self, key: str) -> int:
         """Delete `key`'s state; keep its message keys as "erased"."""
         return int(self._call(lambda r: self._erase(
-            keys=[PREFIX + "state:" + key, PREFIX + "msgs:" + key, PREFIX + "owed"],
+            keys=[PREFIX + "state:" + key, PREFIX + "msgs:" + key, PREFIX + "owed",
+                  PREFIX + "state:" + (key if key.startswith(HANDOFF_PREFIX)
+                                       else HANDOFF_PREFIX + key)],
             args=[PREFIX + "msg:", ERASED, key])))
 
     def owe_erasure(self, key: str) -> None:
@@ -228,6 +231,27 @@ class RedisConversationStore:
     def close(self) -> None:
         """Close the connection pool."""
         self.redis.close()
+
+
+class _HeldLock:
+    """`with store.locked(key):` on Redis; an unreachable Redis is StoreUnavailable."""
+
+    def __init__(self, store: RedisConversationStore, name: str) -> None:
+        self.lock = store.redis.lock(name, timeout=15, blocking_timeout=5)
+
+    def __enter__(self):
+        try:
+            if not self.lock.acquire():
+                raise StoreUnavailable("hand-off lock busy")
+        except redis.RedisError as error:
+            raise StoreUnavailable(type(error).__name__) from error
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        try:
+            self.lock.release()
+        except redis.RedisError:
+            pass  # it expires by itself
 
 
 def _decode(value: bytes) -> list[str] | str:

@@ -3,10 +3,12 @@
 `run_turn` settles owed erasures, claims the message (SMS: one delivery of a MessageSid
 runs, however many arrive), loads the state from the conversation store
 (`bot.conversations.store`: Redis, SQLite or memory), runs the engine, stores the new
-state (or erases it all on exit) and counts the turn for the insights page (sms and chat
-only, never the console) in the view's SQL session. The store commits each step itself;
-the view commits the session (the counts), and `commit_turn` is the helper views use so
-that a database that fails at commit still gets a safe answer out.
+state (or erases it all on exit, a hand-off included), carries a hand-off to an advocate
+(`bot.conversations.handoffs`, kept in the same store), files a survivor's anonymous
+report of a wrong listing (WRONG 2) and counts the turn for the insights page (sms and
+chat only, never the console) in the view's SQL session. The store commits each step
+itself; the view commits the session (the counts and reports), and `commit_turn` is the
+helper views use so that a database that fails at commit still gets a safe answer out.
 
 Degraded mode: if the store or the database fails at any point of the turn, the session
 is rolled back, the message's claim released, and the answer comes from
@@ -29,12 +31,25 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.conversations import store
+from bot.channels.twilio_rest import delete_messages_later
+from bot.conversations import handoffs, store
 from bot.conversations.owed_erasures import owed_erasures
+from bot.conversations.sealed_contact import seal
 from bot.conversations.store import PENDING, ConversationStore, StoreUnavailable
-from bot.engine import EngineSettings, Inbound, Turn, handle, handle_without_database
+from bot.engine import (
+    Availability,
+    EngineSettings,
+    HandoffRequest,
+    Inbound,
+    Turn,
+    handle,
+    handle_without_database,
+    handoff_ended,
+)
 from bot.texts import replies
+from resources_db.beds import with_fresh_beds
 from resources_db.geography import Place
+from resources_db.listing_reports import file_report
 from resources_db.models import utcnow
 from resources_db.search import SearchResults, search
 from resources_db.usage_counts import record_usage
@@ -79,9 +94,28 @@ class DatabaseListings:
 
     def search(self, category: str, place: Place, *, language: str | None, limit: int,
                offset: int, now: datetime) -> SearchResults:
-        """Return one page of listings from resources_db.search."""
-        return search(self.session, category, place, language=language, limit=limit,
-                      offset=offset, now=now)
+        """Return one page of listings from resources_db.search, with fresh bed reports."""
+        results = search(self.session, category, place, language=language, limit=limit,
+                         offset=offset, now=now)
+        return with_fresh_beds(self.session, results, now)
+
+
+@dataclass(frozen=True)
+class DutyRoster:
+    """The engine's `Advocates`: who is on duty now, bound to this request's session."""
+
+    session: Session
+
+    def availability(self, now: datetime) -> Availability:
+        """Return who would answer one more person, and about how long the wait is."""
+        from bot.staff import duty
+
+        clock = utcnow()
+        open_now = handoffs.all_open(self.session, clock)
+        waiting = sum(1 for handoff in open_now if handoff.status == handoffs.WAITING)
+        on_duty = duty.on_duty_now(self.session, clock,
+                                   handoffs.open_chats_by_advocate(open_now))
+        return duty.availability(on_duty, waiting)
 
 
 def _inbound(text: str, channel: str, now: datetime | None, language_hint: str | None,
@@ -131,7 +165,8 @@ def _repeat_of(conversations: ConversationStore, message: str, key: str,
 def run_turn(session: Session, *, namespace: str, key_material: str, channel: str, text: str,
              config: Mapping, message_id: str | None = None, now: datetime | None = None,
              language_hint: str | None = None, classification=None,
-             conversations: ConversationStore | None = None) -> TurnResult:
+             conversations: ConversationStore | None = None,
+             reply_from: str = "") -> TurnResult:
     """Run one turn of conversation `key_material` in `namespace`; the caller commits.
 
     `message_id` (the Twilio MessageSid) makes the turn idempotent: of any number of
@@ -139,7 +174,11 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
     replies and change nothing; after an EXIT none runs again. `now` is the engine's
     clock (opening hours); expiry always runs on the store's clock. `classification` is
     the view's classification of `text` when it has one already (classify once a
-    message). `conversations` is the store (default: the app's).
+    message). `conversations` is the store (default: the app's). `reply_from` is
+    Harbor's number an SMS came to: an advocate's replies go out from it.
+
+    Survivors' channels may be handed off to an advocate on duty (bot.conversations.
+    handoffs); the console simulator is not, and gets the hotline instead.
     """
     from intents import classify
 
@@ -169,20 +208,38 @@ def run_turn(session: Session, *, namespace: str, key_material: str, channel: st
                                   erasures_settled=settled)
             claimed = True
         before = conversations.load_state(key)
+        if (before or {}).get("step") == "with_person" and handoffs.load(
+                session, key, clock) is None:
+            # The hand-off is gone (closed while this message came in): back with Harbor.
+            before = handoff_ended(before)
         turn: Turn = handle(
             before,
             _inbound(text, channel, now, language_hint, classification),
             DatabaseListings(session),
             EngineSettings.from_config(config),
+            advocates=DutyRoster(session) if namespace in SURVIVOR_NAMESPACES else None,
         )
         if turn.erase:
-            conversations.erase(key)
+            ended = handoffs.load(session, key, clock)
+            if ended is not None:  # counted as ended; erase() below deletes it
+                handoffs.end(session, ended, clock)
+                # What the advocate texted goes from Twilio's log too, without waiting.
+                delete_messages_later(config, ended.sent)
+            conversations.erase(key)  # the hand-off's key too
             forget_limits(key)
         else:
             conversations.save_state(key, namespace, turn.state or {}, ttl_seconds)
             if message is not None:
                 conversations.finish_message(message, key, list(turn.replies), ttl_seconds)
+            if turn.handoff is not None and namespace in SURVIVOR_NAMESPACES:
+                _carry_handoff(session, turn.handoff, key=key, namespace=namespace,
+                               key_material=key_material, reply_from=reply_from,
+                               config=config, clock=clock, ttl=ttl_seconds // 60)
         claimed = False
+        if turn.report is not None and namespace in SURVIVOR_NAMESPACES:
+            # Anonymous by construction: the listing and the reason, never the key.
+            file_report(session, turn.report.listing_id, turn.report.reason,
+                        clock.date())
         if namespace in COUNTED_NAMESPACES and turn.usage is not None:
             usage = turn.usage
             # The engine's clock picks the week: real turns pass none, demo seeding back-dates.
@@ -231,6 +288,25 @@ def forget_limits(key: str) -> None:
         from bot.extensions import forget_conversation_limits
 
         forget_conversation_limits(key)
+
+
+def _carry_handoff(session: Session, request: HandoffRequest, *, key: str, namespace: str,
+                   key_material: str, reply_from: str, config: Mapping, clock: datetime,
+                   ttl: int) -> None:
+    """Do what the engine asked of the hand-off: start it, add a message, or end it."""
+    current = handoffs.load(session, key, clock)
+    if request.kind == "start":
+        if current is None:
+            contact = seal(config, key_material) if namespace == "sms" else ""
+            handoffs.open_handoff(session, key, channel=namespace, shared=dict(request.shared),
+                                  now=clock, ttl_minutes=ttl, contact=contact,
+                                  reply_from=reply_from if namespace == "sms" else "")
+    elif request.kind == "relay":
+        if current is not None:
+            handoffs.add_message(session, current, "survivor", request.text, clock, ttl,
+                                 safety=request.safety)
+    elif request.kind == "end" and current is not None:
+        handoffs.end(session, current, clock)
 
 
 def commit_turn(session: Session, result: TurnResult, text: str, channel: str,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -30,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversations.store import (
     ERASED,
+    HANDOFF_PREFIX,
     PENDING,
     PENDING_CLAIM_SECONDS,
     PurgeClock,
@@ -77,6 +79,7 @@ class SqlConversationStore:
         event.listen(self.engine, "connect", _store_pragmas)
         self.database_path = self.engine.url.database
         self._purge = PurgeClock()
+        self._hold = threading.RLock()
         if not create_tables:
             return  # the app's own database: its migrations make these tables
         try:
@@ -150,11 +153,44 @@ class SqlConversationStore:
             delete(ProcessedMessage).where(ProcessedMessage.message_key == message,
                                            ProcessedMessage.reply == PENDING)))
 
+    def replace_state(self, key: str, state: dict) -> None:
+        """Replace `key`'s state, expiry kept."""
+        self._run(lambda connection: connection.execute(
+            update(ConversationState).where(ConversationState.key == key,
+                                            ConversationState.expires_at > utcnow())
+            .values(state=state)))
+
+    def touch(self, keys: Iterable[str], ttl_seconds: int) -> None:
+        """Move the expiry of the live `keys`."""
+        now = utcnow()
+        keys = list(keys)
+        self._run(lambda connection: connection.execute(
+            update(ConversationState).where(ConversationState.key.in_(keys),
+                                            ConversationState.expires_at > now)
+            .values(expires_at=now + timedelta(seconds=ttl_seconds))))
+
+    def live_states(self, prefix: str) -> list[tuple[str, dict]]:
+        """Return the live states whose key starts with `prefix` (an index range scan)."""
+        now = utcnow()
+        # A range on the primary key, not LIKE: a key is an HMAC, never a wildcard.
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self._run(lambda connection: connection.execute(
+            select(ConversationState.key, ConversationState.state)
+            .where(ConversationState.key >= prefix, ConversationState.key < upper,
+                   ConversationState.expires_at > now)
+            .order_by(ConversationState.updated_at)).all())
+        return [(key, dict(state or {})) for key, state in rows]
+
+    def locked(self, key: str):
+        """Hold hand-off changes one at a time in this process (one host on SQLite)."""
+        return self._hold
+
     def erase(self, key: str) -> int:
-        """Delete `key`'s state, unlink its message keys, then cut the WAL."""
+        """Delete `key`'s state (and its hand-off), unlink its message keys, cut the WAL."""
         def work(connection):
+            keys = [key] if key.startswith(HANDOFF_PREFIX) else [key, HANDOFF_PREFIX + key]
             removed = connection.execute(delete(ConversationState).where(
-                ConversationState.key == key)).rowcount
+                ConversationState.key.in_(keys))).rowcount
             kept = connection.execute(
                 select(ProcessedMessage.message_key, ProcessedMessage.expires_at)
                 .where(ProcessedMessage.conversation_key == key)).all()

@@ -29,6 +29,12 @@ runs (and is counted); the others get its replies, or nothing while it is in fli
 EXIT unlinks a conversation's message keys (`ERASED`: no conversation key, no reply) and
 keeps them until they expire, so a message delivered before the EXIT never runs again.
 
+Hand-offs (issue 19): while a survivor talks with an advocate, the hand-off (what the
+person agreed to share and the messages since YES) is one more state of the same store,
+keyed "handoff:" + the conversation key, with the same TTL (`touch` moves both on).
+`live_states(HANDOFF_PREFIX)` lists the live ones; `erase(key)` deletes the hand-off with
+the conversation, so EXIT, owed erasures and expiry take it too. Never PostgreSQL.
+
 Every method raises `StoreUnavailable` when the store cannot be reached.
 """
 
@@ -39,11 +45,14 @@ import hmac
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 NAMESPACES = ("sms", "chat", "console")
+HANDOFF_PREFIX = "handoff:"
+HANDOFF_CHANNEL = "handoff"
 PURGE_INTERVAL_SECONDS = 60.0
 # A claimed message whose turn never finished (its worker died) is free again after this.
 PENDING_CLAIM_SECONDS = 30
@@ -71,6 +80,11 @@ def conversation_key(hash_key: str, namespace: str, key_material: str) -> str:
     if not hash_key:
         raise ValueError("HASH_KEY is empty")
     return f"{namespace}:{_digest(hash_key, key_material)}"
+
+
+def handoff_key(key: str) -> str:
+    """Return the key of conversation `key`'s hand-off row."""
+    return HANDOFF_PREFIX + key
 
 
 def message_key(hash_key: str, namespace: str, message_id: str) -> str:
@@ -110,8 +124,21 @@ class ConversationStore(Protocol):
     def release_message(self, message: str) -> None:
         """Give up a claim whose turn did not finish (a retry may run it)."""
 
+    def replace_state(self, key: str, state: dict) -> None:
+        """Store `state` for an existing `key` without moving its expiry (not an activity)."""
+
+    def touch(self, keys: Iterable[str], ttl_seconds: int) -> None:
+        """Move the expiry of the existing `keys` to `ttl_seconds` from now."""
+
+    def live_states(self, prefix: str) -> list[tuple[str, dict]]:
+        """Return (key, state) of every live state whose key starts with `prefix`."""
+
+    def locked(self, key: str) -> AbstractContextManager:
+        """Hold `key` for a read-change-write (two advocates claiming one hand-off)."""
+
     def erase(self, key: str) -> int:
-        """Delete everything linked to `key` (message keys kept, unlinked); return a count."""
+        """Delete everything linked to `key`, its hand-off included (message keys kept,
+        unlinked); return a count."""
 
     def owe_erasure(self, key: str) -> None:
         """Write down that `key` must be erased (an EXIT whose erasure failed)."""
@@ -145,6 +172,7 @@ class MemoryConversationStore:
         self._states: dict[str, tuple[float, dict]] = {}
         self._messages: dict[str, tuple[float, str, object]] = {}
         self._owed: set[str] = set()
+        self._hold = threading.RLock()
 
     def _live(self, table: dict, name: str):
         entry = table.get(name)
@@ -192,10 +220,38 @@ class MemoryConversationStore:
             if entry is not None and entry[2] == PENDING:
                 del self._messages[message]
 
+    def replace_state(self, key: str, state: dict) -> None:
+        """Replace `key`'s state, expiry kept."""
+        with self._lock:
+            entry = self._live(self._states, key)
+            if entry is not None:
+                self._states[key] = (entry[0], dict(state))
+
+    def touch(self, keys: Iterable[str], ttl_seconds: int) -> None:
+        """Move the expiry of the live `keys`."""
+        with self._lock:
+            for key in keys:
+                entry = self._live(self._states, key)
+                if entry is not None:
+                    self._states[key] = (time.monotonic() + ttl_seconds, entry[1])
+
+    def live_states(self, prefix: str) -> list[tuple[str, dict]]:
+        """Return the live states under `prefix`."""
+        with self._lock:
+            now = time.monotonic()
+            return [(key, dict(state)) for key, (expires, state) in self._states.items()
+                    if key.startswith(prefix) and expires > now]
+
+    def locked(self, key: str) -> AbstractContextManager:
+        """One process: one lock for every key is enough."""
+        return self._hold
+
     def erase(self, key: str) -> int:
-        """Delete `key`'s state; unlink its message keys."""
+        """Delete `key`'s state (and its hand-off); unlink its message keys."""
         with self._lock:
             removed = 1 if self._states.pop(key, None) is not None else 0
+            if not key.startswith(HANDOFF_PREFIX):
+                removed += 1 if self._states.pop(HANDOFF_PREFIX + key, None) else 0
             for message, (expires, owner, _value) in list(self._messages.items()):
                 if owner == key:
                     self._messages[message] = (expires, "", ERASED)

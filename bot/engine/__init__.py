@@ -15,13 +15,18 @@ drive this same code. It imports no Flask, no Twilio, and opens no session.
 """
 
 from bot.engine.machine import (
+    Advocates,
+    Availability,
     EngineSettings,
+    HandoffRequest,
     Inbound,
+    ListingReportRequest,
     Listings,
     Turn,
     UsageFacts,
     handle,
     handle_without_database,
+    handoff_ended,
     render_for_channel,
 )
 from bot.engine.state import State
@@ -29,9 +34,13 @@ from bot.engine.transitions import TRANSITIONS, Event, Step, Transition
 
 __all__ = [
     "TRANSITIONS",
+    "Advocates",
+    "Availability",
     "EngineSettings",
+    "HandoffRequest",
     "Event",
     "Inbound",
+    "ListingReportRequest",
     "Listings",
     "State",
     "Step",
@@ -40,5 +49,6 @@ __all__ = [
     "UsageFacts",
     "handle",
     "handle_without_database",
+    "handoff_ended",
     "render_for_channel",
 ]

@@ -29,6 +29,7 @@ from bot.texts import replies
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup
 from resources_db.search import SearchResults
+from resources_db.vocabulary import REPORT_REASONS
 from text_folding import fold
 
 logger = logging.getLogger("harbor.engine")
@@ -53,14 +54,49 @@ _YES = {"yes", "y", "yeah", "yep", "yup", "ya", "yea", "si", "sip", "ok", "okay"
         "co", "vang", "da", "uh", "dung"}  # Vietnamese: có, vâng, dạ, ừ, đúng
 _NO = {"no", "n", "nope", "nah", "not", "negative", "khong", "ko"}  # không
 _NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
+# "WRONG 2", "MAL 2", "SAI 2" (on folded text): listing 2 of the last results is wrong.
+_WRONG = re.compile(r"^(?:wrong|mal|incorrecto|equivocado|sai)\s*(\d{1,2})$")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MAX_STATES_LISTED = 6
 PAGE_SIZE = 3
 # A safety score this high without a clear signal still means distress words were there.
 DISTRESS_SCORE = 30
 _SAFETY_EVENTS = frozenset({Event.EMERGENCY, Event.SELF_HARM, Event.STATUS})
+# During a hand-off these keep their meaning; every other message goes to the advocate.
+_HANDOFF_OWN_EVENTS = frozenset({Event.EMERGENCY, Event.SELF_HARM, Event.OPT_OUT})
 _AFTER_SAFETY_STEPS = frozenset({Step.ASK_PLACE, Step.CONFIRM_STATE, Step.OFFER_SHELTER,
                                  Step.OFFER_TALK})
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Who of the program's advocates would answer one more person, and the wait."""
+
+    names: tuple[str, ...] = ()  # first names the person is told (may be empty)
+    wait_minutes: int | None = None  # None: nobody is on duty
+
+
+class Advocates(Protocol):
+    """Whatever knows who is on duty; the caller binds it to the duty roster."""
+
+    def availability(self, now: datetime) -> Availability:
+        """Return who would answer one more person now, and about how long the wait is."""
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """What a turn asks of the hand-off: start it, pass a message on, or end it.
+
+    `shared` (start only) is what the person agreed to share: the need, the place and
+    the language, nothing they wrote. `text` (relay only) is the message itself, which
+    the caller keeps only in the conversation store for as long as the hand-off lasts.
+    `safety` is "danger" or "self_harm" when Harbor answered the numbers first.
+    """
+
+    kind: str  # "start", "relay" or "end"
+    shared: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    safety: str = ""
 
 
 class Listings(Protocol):
@@ -78,6 +114,8 @@ class EngineSettings:
     ttl_minutes: int = 30
     exit_reply: str = "OK. This chat is cleared."
     exit_reply_es: str = "Listo. Se ha borrado este chat."
+    program_name: str = "Harbor"  # whose advocates answer a hand-off
+    long_wait_minutes: int = 15  # a longer wait is said so, with the hotline
     # The languages switched on (LANGUAGES): a further catalog (Vietnamese) answers only
     # once it is listed here; until then its speakers are answered in English.
     languages: tuple[str, ...] = ("en", "es")
@@ -89,6 +127,9 @@ class EngineSettings:
             ttl_minutes=int(config.get("SESSION_TTL_MINUTES") or 30),
             exit_reply=str(config.get("EXIT_REPLY") or cls.exit_reply),
             exit_reply_es=str(config.get("EXIT_REPLY_ES") or cls.exit_reply_es),
+            program_name=str(config.get("HANDOFF_PROGRAM_NAME") or cls.program_name),
+            long_wait_minutes=int(config.get("HANDOFF_LONG_WAIT_MINUTES")
+                                  or cls.long_wait_minutes),
             languages=replies.enabled_languages(config.get("LANGUAGES")),
         )
 
@@ -130,8 +171,19 @@ class UsageFacts:
 
 
 @dataclass(frozen=True)
+class ListingReportRequest:
+    """A survivor's report that a listing is wrong: which listing and what, nothing else."""
+
+    listing_id: str
+    reason: str  # one of resources_db.models.REPORT_REASONS
+
+
+@dataclass(frozen=True)
 class Turn:
-    """One turn out: the new state (None when erased), the replies, and what happened."""
+    """One turn out: the new state (None when erased), the replies, and what happened.
+
+    `report` is a report to file (the caller writes it, anonymously); None otherwise.
+    """
 
     state: dict | None
     replies: tuple[str, ...]
@@ -141,6 +193,8 @@ class Turn:
     action: str
     step: str
     usage: UsageFacts | None = None
+    handoff: HandoffRequest | None = None
+    report: ListingReportRequest | None = None
 
 
 def _classifier(classify: Callable | None) -> Callable:
@@ -249,7 +303,10 @@ class _Conversation:
     """The actions of one turn; each returns (new state, replies)."""
 
     def __init__(self, state: State, inbound: Inbound, classification, listings: Listings,
-                 settings: EngineSettings, lookup: PlaceLookup | None, choice: int | None):
+                 settings: EngineSettings, lookup: PlaceLookup | None, choice: int | None,
+                 advocates: Advocates | None = None):
+        self.advocates = advocates
+        self.handoff: HandoffRequest | None = None
         self.state = state
         self.inbound = inbound
         self.classification = classification
@@ -262,6 +319,7 @@ class _Conversation:
         self.tip_used = False
         self.intent = classification.intent
         self.searched: SearchResults | None = None
+        self.report: ListingReportRequest | None = None
 
     # -- texts ---------------------------------------------------------------------
     def say(self, key: str, **values: object) -> str:
@@ -349,7 +407,9 @@ class _Conversation:
             self.tip_used = True
         text = render_results(results, header=header, tail=" ".join(tail),
                               language=self.language, channel=self.inbound.channel)
-        return replace(state, step=Step.RESULTS), [text]
+        shown = tuple(hit.listing_id for hit in results.hits)
+        return replace(state, step=Step.RESULTS, shown_ids=shown,
+                       shown_from=results.offset + 1), [text]
 
     # -- actions (named in transitions.TRANSITIONS) ----------------------------------
     def welcome(self, state: State) -> tuple[State, list[str]]:
@@ -483,6 +543,10 @@ class _Conversation:
             return self.show_results(state, lead)
         if state.step in (Step.OFFER_SHELTER, Step.OFFER_TALK):
             return state, [f"{lead}\n{self.offer_text(state)}"]
+        if state.step == Step.OFFER_PERSON:
+            # The offer again, in the new language: consent is asked in words they read.
+            state, texts = self.offer_person(state)
+            return state, [f"{lead}\n{texts[0]}"]
         step = Step.WELCOME if state.step == Step.WELCOME else Step.MENU
         return replace(state, step=step), [f"{lead}\n{self.menu_text()}"]
 
@@ -509,6 +573,8 @@ class _Conversation:
         step = Step.MENU if state.step == Step.NEW else state.step
         if intent != "talk_to_someone":
             return replace(state, step=step), [self.say(intent, ttl=self.settings.ttl_minutes)]
+        if self.advocates is not None and step != Step.WITH_PERSON:
+            return self.offer_person(state)
         text = self.say("talk_to_someone")
         if state.place is None:
             asked = replace(state, need="advocacy", page=0, step=Step.ASK_PLACE)
@@ -522,6 +588,101 @@ class _Conversation:
             text += "\n" + self.say("talk_nearest", name=hit.name, phone=hit.phone,
                                     town=hit.city)
         return replace(state, step=step), [text]
+
+    # -- a person: the offer, consent, the hand-off ----------------------------------
+    def who_answers(self, availability: Availability) -> str:
+        names = " / ".join(availability.names)
+        program = self.settings.program_name
+        if not names:
+            return self.say("handoff_who_anyone", program=program)
+        key = "handoff_who_named" if len(availability.names) == 1 else "handoff_who_names"
+        return self.say(key, names=names, program=program)
+
+    def shared_items(self, state: State) -> tuple[tuple[str, str], ...]:
+        """Return what YES shares: the need, the place, the language; nothing written."""
+        items = []
+        if state.need in NEEDS:
+            items.append(("need", state.need))
+        if state.place is not None:
+            items.append(("place", self.place_label(state.place)))
+        items.append(("language", self.language))
+        return tuple(items)
+
+    def shared_text(self, state: State) -> str:
+        parts = []
+        for name, value in self.shared_items(state):
+            if name == "need":
+                parts.append(self.say("handoff_shared_need", need=self.need_label(value)))
+            elif name == "place":
+                parts.append(self.say("handoff_shared_place", place=value))
+        parts.append(self.say("handoff_shared_language"))
+        return ", ".join(parts)
+
+    def availability(self) -> Availability:
+        if self.advocates is None:
+            return Availability()
+        return self.advocates.availability(self.inbound.now)
+
+    def person_unavailable(self, state: State, availability: Availability
+                           ) -> tuple[State, list[str]] | None:
+        """Say so, with the hotline, when nobody is on duty or the wait is long."""
+        wait = availability.wait_minutes
+        if wait is None:
+            return replace(state, step=Step.MENU), [self.say("handoff_none")]
+        if wait > self.settings.long_wait_minutes:
+            return replace(state, step=Step.MENU), [self.say("handoff_long_wait",
+                                                             minutes=wait)]
+        return None
+
+    def offer_person(self, state: State) -> tuple[State, list[str]]:
+        """Say who would answer and the wait, and ask for YES; nothing is shared yet."""
+        state = replace(state, pending_city="", pending_states=(), pending_likely="")
+        availability = self.availability()
+        unavailable = self.person_unavailable(state, availability)
+        if unavailable is not None:
+            return unavailable
+        text = self.say("handoff_offer", who=self.who_answers(availability),
+                        minutes=availability.wait_minutes, shared=self.shared_text(state))
+        return replace(state, step=Step.OFFER_PERSON), [text]
+
+    def handoff_accepted(self, state: State) -> tuple[State, list[str]]:
+        """YES: open the hand-off with what was agreed, unless nobody is left on duty."""
+        self.intent = "talk_to_someone"
+        availability = self.availability()
+        unavailable = self.person_unavailable(state, availability)
+        if unavailable is not None:
+            return unavailable
+        self.handoff = HandoffRequest("start", shared=self.shared_items(state))
+        self.tip_used = True
+        return replace(state, step=Step.WITH_PERSON), [
+            self.say("handoff_connecting", minutes=availability.wait_minutes)]
+
+    def handoff_declined(self, state: State) -> tuple[State, list[str]]:
+        return replace(state, step=Step.MENU), [
+            f"{self.say('handoff_declined')}\n{self.menu_text()}"]
+
+    def relay(self, state: State) -> tuple[State, list[str]]:
+        """Pass the message to the advocate; Harbor itself says nothing."""
+        self.tip_used = True
+        self.handoff = HandoffRequest("relay", text=self.inbound.text)
+        return state, []
+
+    def handoff_safety(self, state: State) -> tuple[State, list[str]]:
+        """Danger or self-harm during a hand-off: the numbers first, and the advocate sees it."""
+        self.tip_used = True
+        safety = _safety(self.classification)
+        other = _about_someone_else(self.classification)
+        if safety == "danger":
+            line = self.say("emergency_other" if other else "emergency")
+        else:
+            line = self.say("self_harm")
+        self.handoff = HandoffRequest("relay", text=self.inbound.text, safety=safety)
+        return state, [f"{line}\n{self.say('handoff_safety_note')}"]
+
+    def handoff_opt_out(self, state: State) -> tuple[State, list[str]]:
+        self.handoff = HandoffRequest("end")
+        new_state, texts = self.opt_out(state)
+        return replace(new_state, step=Step.MENU), texts
 
     def place(self, state: State) -> tuple[State, list[str]]:
         lookup = self.lookup
@@ -582,6 +743,33 @@ class _Conversation:
     def unknown(self, state: State) -> tuple[State, list[str]]:
         return replace(state, step=Step.MENU), [f"{self.say('unknown')}\n{self.menu_text()}"]
 
+    # -- survivors' reports of a wrong listing (WRONG 2 / MAL 2) -----------------
+    def report_wrong(self, state: State) -> tuple[State, list[str]]:
+        """Ask what is wrong with the listing numbered `choice` in the last results."""
+        number = self.choice or 0
+        step = Step.MENU if state.step == Step.NEW else state.step
+        if not state.shown_ids:
+            return replace(state, step=step), [self.say("report_nothing_shown")]
+        index = number - state.shown_from
+        if not 0 <= index < len(state.shown_ids):
+            return replace(state, step=step), [self.say("report_no_such_number",
+                                                        number=number)]
+        state = replace(state, step=Step.REPORT_REASON,
+                        report_listing=state.shown_ids[index], report_number=number)
+        return state, [self.say("report_ask", number=number)]
+
+    def report_reason(self, state: State) -> tuple[State, list[str]]:
+        """File the report with the reason chosen by number (1 to 4)."""
+        choice = self.choice or 0
+        if not 1 <= choice <= len(REPORT_REASONS) or not state.report_listing:
+            return self.report_reason_again(state)
+        self.report = ListingReportRequest(state.report_listing, REPORT_REASONS[choice - 1])
+        text = self.say("report_filed", number=state.report_number)
+        return replace(state, step=Step.RESULTS, report_listing="", report_number=0), [text]
+
+    def report_reason_again(self, state: State) -> tuple[State, list[str]]:
+        return state, [self.say("report_reason_again")]
+
     def run(self, action: str, state: State) -> tuple[State, list[str]]:
         return getattr(self, action)(state)
 
@@ -602,6 +790,9 @@ def _event(classification, text: str, state: State, channel: str
     # In the steps after a safety reply only a real place counts ("I'm at the gas
     # station" is news, not Gas, KS), and a message with no need and no place is news.
     after_safety = bool(state.after_safety) and state.step in _AFTER_SAFETY_STEPS
+    wrong = _WRONG.match(fold(text or ""))
+    if wrong:
+        return Event.REPORT, None, int(wrong.group(1))
     number = _NUMBER.match(text or "")
     if number and intent not in NEEDS and intent not in SUPPORT:
         value = int(number.group(1))
@@ -680,8 +871,13 @@ def _language(state: State, classification, text: str, hint: str | None,
 
 
 def handle(state: dict | None, inbound: Inbound, listings: Listings,
-           settings: EngineSettings | None = None, classify: Callable | None = None) -> Turn:
-    """Run one turn: return the new state, the replies and what happened."""
+           settings: EngineSettings | None = None, classify: Callable | None = None,
+           advocates: Advocates | None = None) -> Turn:
+    """Run one turn: return the new state, the replies and what happened.
+
+    `advocates` knows who is on duty; without it, a person who asks to talk to someone
+    gets the hotline (the console simulator and the transcripts run so).
+    """
     settings = settings or EngineSettings()
     classification = inbound.classification or _classifier(classify)(inbound.text or "")
     current = State.from_dict(state)
@@ -694,6 +890,8 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
                     UsageFacts(intent="exit"))
 
     event, lookup, choice = _event(classification, inbound.text, current, inbound.channel)
+    if current.step == Step.WITH_PERSON and event not in _HANDOFF_OWN_EVENTS:
+        event, lookup, choice = Event.RELAY, None, None
     if current.opted_out and inbound.channel == "sms" and event != Event.OPT_IN:
         return Turn(current.to_dict(), (), classification, False, event.value, "silent",
                     current.step.value, UsageFacts(intent=classification.intent))
@@ -703,7 +901,7 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
     current = replace(current, language=language)
     transition = transition_for(current.step, event)
     conversation = _Conversation(current, inbound, classification, listings, settings,
-                                 lookup, choice)
+                                 lookup, choice, advocates)
     new_state, texts = conversation.run(transition.action, current)
     if new_state.step not in transition.next_steps:
         raise RuntimeError(
@@ -728,9 +926,22 @@ def handle(state: dict | None, inbound: Inbound, listings: Listings,
         new_state = replace(new_state, after_safety="")
 
     rendered = tuple(render_for_channel(text, language, inbound.channel) for text in texts)
+    if new_state.step != Step.REPORT_REASON:
+        new_state = replace(new_state, report_listing="", report_number=0)
     return Turn(new_state.to_dict(), rendered, classification, False, event.value,
                 transition.action, new_state.step.value,
-                _usage(conversation, new_state, language))
+                _usage(conversation, new_state, language), conversation.handoff,
+                report=conversation.report)
+
+
+def handoff_ended(state: dict | None) -> dict | None:
+    """Return the state of a conversation whose hand-off the advocate closed (the menu)."""
+    if state is None:
+        return None
+    current = State.from_dict(state)
+    if current.step not in (Step.WITH_PERSON, Step.OFFER_PERSON):
+        return current.to_dict()
+    return replace(current, step=Step.MENU, need="", page=0).to_dict()
 
 
 def _exit_reply(settings: EngineSettings, classification, inbound: Inbound) -> str:

@@ -27,6 +27,7 @@ class _Detail:
     hours_detail: bool  # "Closed now (Mon-Fri 09:00-17:00)" rather than "Closed now"
     text_number: bool
     website: bool
+    beds: bool = True  # "3 beds free, reported 2 h ago" (the last SMS forms drop it)
 
 
 _CHAT_DETAIL = _Detail(200, 200, True, True, True)
@@ -34,9 +35,10 @@ _SMS_DETAILS = (
     _Detail(60, 30, True, True, False),
     _Detail(44, 24, True, False, False),
     _Detail(36, 20, False, False, False),
-    _Detail(28, 16, False, False, False),
-    _Detail(22, 12, False, False, False),
-    _Detail(16, 10, False, False, False),
+    _Detail(36, 20, False, False, False, beds=False),
+    _Detail(28, 16, False, False, False, beds=False),
+    _Detail(22, 12, False, False, False, beds=False),
+    _Detail(16, 10, False, False, False, beds=False),
 )
 
 
@@ -84,6 +86,18 @@ def _town(hit: SearchHit, language: str, detail: _Detail) -> str:
     return town
 
 
+def _beds(available: int, minutes_ago: int, language: str) -> str:
+    """Return "Space: 3 beds free, reported 2 h ago" (or "No beds free, ...")."""
+    if minutes_ago < 60:
+        age = replies.say(language, "result_beds_minutes", minutes=max(minutes_ago, 1))
+    else:
+        age = replies.say(language, "result_beds_hours", hours=minutes_ago // 60)
+    if available == 0:
+        return replies.say(language, "result_beds_none", age=age)
+    key = "result_beds_one" if available == 1 else "result_beds"
+    return replies.say(language, key, count=available, age=age)
+
+
 def render_hit(hit: SearchHit, number: int, language: str, detail: _Detail) -> str:
     """Return one place as one line: number, name, phone, town, hours, confidentiality."""
     contact = hit.phone or hit.sms or hit.website
@@ -96,6 +110,8 @@ def render_hit(hit: SearchHit, number: int, language: str, detail: _Detail) -> s
     parts.append(_hours(hit, language, detail))
     confidential = "result_confidential" if hit.confidential else "result_not_confidential"
     parts.append(replies.say(language, confidential))
+    if detail.beds and hit.beds_available is not None and hit.beds_minutes_ago is not None:
+        parts.append(_beds(hit.beds_available, hit.beds_minutes_ago, language))
     line = ". ".join(parts) + "."
     if detail.website and hit.website and contact != hit.website:
         line += f" {hit.website}"

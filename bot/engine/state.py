@@ -2,7 +2,8 @@
 
 Only what the next reply needs: the language, the step, the need, the place, the page
 of results, the opted-out flag, whether the exit tip was given, a city waiting for
-its state, and whether the last steps follow a danger or self-harm reply.
+its state, whether the last steps follow a danger or self-harm reply, and the ids of
+the listings last shown (so "WRONG 2" can name one).
 Never a message body, never a number (privacy rule 2).
 """
 
@@ -51,6 +52,13 @@ class State:
     # "danger" or "self_harm" while the conversation is in the steps after that reply:
     # there only a real place counts as a place, and a status update is acknowledged.
     after_safety: str = ""
+    # The listings of the last results shown, in order, and the number of the first:
+    # what "WRONG 2" points at. Listing ids only, never anything the person wrote.
+    shown_ids: tuple[str, ...] = ()
+    shown_from: int = 1
+    # WRONG 2 asked what is wrong: the listing and its number, until the answer comes.
+    report_listing: str = ""
+    report_number: int = 0
 
     def to_dict(self) -> dict:
         """Return the JSON form stored in ConversationState.state."""
@@ -67,6 +75,10 @@ class State:
             "pending_states": list(self.pending_states),
             "pending_likely": self.pending_likely,
             "after_safety": self.after_safety,
+            "shown_ids": list(self.shown_ids),
+            "shown_from": self.shown_from,
+            "report_listing": self.report_listing,
+            "report_number": self.report_number,
         }
 
     @classmethod
@@ -94,4 +106,12 @@ class State:
             pending_likely=str(data.get("pending_likely") or ""),
             after_safety=(data.get("after_safety")
                           if data.get("after_safety") in ("danger", "self_harm") else ""),
+            shown_ids=tuple(str(i) for i in data.get("shown_ids") or ())[:10],
+            shown_from=_positive(data.get("shown_from"), 1),
+            report_listing=str(data.get("report_listing") or ""),
+            report_number=_positive(data.get("report_number"), 0),
         )
+
+
+def _positive(value, default: int) -> int:
+    return value if isinstance(value, int) and value >= 0 else default

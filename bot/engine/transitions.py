@@ -26,6 +26,9 @@ class Step(Enum):
     RESULTS = "results"  # places shown; MORE pages on
     OFFER_SHELTER = "offer_shelter"  # after danger, with the place known: YES shows places
     OFFER_TALK = "offer_talk"  # after self-harm: YES (or MORE) gives someone to talk to
+    OFFER_PERSON = "offer_person"  # an advocate is on duty: YES connects, nothing shared before
+    WITH_PERSON = "with_person"  # handed off: messages go to the advocate until it closes
+    REPORT_REASON = "report_reason"  # WRONG 2: what is wrong with listing 2?
 
 
 class Event(Enum):
@@ -48,7 +51,9 @@ class Event(Enum):
     YES = "yes"
     NO = "no"
     STATUS = "status"  # after a safety reply: no need, no place ("I got out, I'm at a store")
+    REPORT = "report"  # WRONG 2 / MAL 2: a listing shown is wrong
     UNKNOWN = "unknown"
+    RELAY = "relay"  # during a hand-off: anything but exit, danger, self-harm and STOP
 
 
 ANY = None  # a row for every step that has none of its own
@@ -104,7 +109,8 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     (ANY, Event.MENU): _t("menu", Step.MENU),
     (ANY, Event.LANGUAGE): _t("switch_language", _FIND_OR_MENU | {Step.WELCOME,
                                                                   Step.OFFER_SHELTER,
-                                                                  Step.OFFER_TALK}),
+                                                                  Step.OFFER_TALK,
+                                                                  Step.OFFER_PERSON}),
     # A need or a place is taken in any step.
     (ANY, Event.NEED): _t("need", _FIND),
     (ANY, Event.CHOICE): _t("choose", _FIND_OR_MENU),
@@ -116,7 +122,8 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     (Step.ASK_PLACE, Event.MORE): _t("ask_place_more", Step.ASK_PLACE, Step.MENU),
     (Step.CONFIRM_STATE, Event.MORE): _t("ask_state", Step.CONFIRM_STATE),
     (Step.OFFER_SHELTER, Event.MORE): _t("offer_accepted", _FIND),
-    (Step.OFFER_TALK, Event.MORE): _t("talk_offer_accepted", Step.ASK_PLACE, Step.MENU),
+    (Step.OFFER_TALK, Event.MORE): _t("talk_offer_accepted", Step.ASK_PLACE, Step.MENU,
+                                      Step.OFFER_PERSON),
     (ANY, Event.MORE): _t("more_without_results", Step.MENU),
     # Is it safe to text now?
     (Step.WELCOME, Event.YES): _t("safe_yes", Step.MENU),
@@ -129,8 +136,19 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     (Step.OFFER_SHELTER, Event.YES): _t("offer_accepted", _FIND),
     (Step.OFFER_SHELTER, Event.NO): _t("acknowledge", Step.MENU),
     # After self-harm: YES gives someone to talk to now.
-    (Step.OFFER_TALK, Event.YES): _t("talk_offer_accepted", Step.ASK_PLACE, Step.MENU),
+    (Step.OFFER_TALK, Event.YES): _t("talk_offer_accepted", Step.ASK_PLACE, Step.MENU,
+                                     Step.OFFER_PERSON),
     (Step.OFFER_TALK, Event.NO): _t("acknowledge", Step.MENU),
+    # An advocate is on duty and was offered: YES connects; NO shares nothing.
+    (Step.OFFER_PERSON, Event.YES): _t("handoff_accepted", Step.WITH_PERSON, Step.MENU),
+    (Step.OFFER_PERSON, Event.NO): _t("handoff_declined", Step.MENU),
+    # Handed off: the message goes to the advocate; danger and self-harm still get the
+    # numbers first (and reach the advocate too); STOP ends the hand-off and the texts.
+    (Step.WITH_PERSON, Event.RELAY): _t("relay", Step.WITH_PERSON),
+    (Step.WITH_PERSON, Event.EMERGENCY): _t("handoff_safety", Step.WITH_PERSON),
+    (Step.WITH_PERSON, Event.SELF_HARM): _t("handoff_safety", Step.WITH_PERSON),
+    (Step.WITH_PERSON, Event.OPT_OUT): _t("handoff_opt_out", Step.MENU),
+    (ANY, Event.RELAY): _t("unknown", Step.MENU),  # never made outside a hand-off
     # Waiting for a place: YES ("ok") asks for it once more, plainly.
     (Step.ASK_PLACE, Event.YES): _t("ask_place_yes", Step.ASK_PLACE),
     (ANY, Event.YES): _t("acknowledge", _EVERY_STEP - {Step.NEW}),
@@ -138,6 +156,13 @@ TRANSITIONS: dict[tuple[Step | None, Event], Transition] = {
     # Not understood: ask again (the place, the state, or the menu).
     (Step.ASK_PLACE, Event.UNKNOWN): _t("ask_place_again", Step.ASK_PLACE),
     (ANY, Event.UNKNOWN): _t("unknown", Step.MENU),
+    # WRONG 2 (MAL 2) after results: ask what is wrong, then file an anonymous report
+    # (the conversation service writes it; the engine only names the listing).
+    (ANY, Event.REPORT): _t("report_wrong", Step.REPORT_REASON, _EVERY_STEP - {Step.NEW}),
+    (Step.REPORT_REASON, Event.CHOICE): _t("report_reason", Step.RESULTS,
+                                           Step.REPORT_REASON),
+    (Step.REPORT_REASON, Event.UNKNOWN): _t("report_reason_again", Step.REPORT_REASON),
+    (Step.REPORT_REASON, Event.MORE): _t("more", Step.RESULTS, Step.MENU),
 }
 
 

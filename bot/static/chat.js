@@ -10,6 +10,8 @@
  * and tells the server to erase it (sendBeacon to /chat/api/exit). A page brought back
  * from the back/forward cache is reloaded empty, so Back never shows a conversation,
  * and links in replies open in this tab (a new tab would outlive the quick exit).
+ * While the conversation is handed off to an advocate, the page asks POST
+ * /chat/api/updates every second for the advocate's messages; quick exit stops that first.
  *
  * Quick exit follows GOV.UK's "Exit this page": a button always on top, and the Shift
  * key pressed 3 times within 5 seconds (Escape is pressed by accident too often).
@@ -23,6 +25,8 @@
   var SHIFT_WINDOW_MS = 5000;
   var MESSAGES_URL = "/chat/api/messages";
   var EXIT_URL = "/chat/api/exit";
+  var UPDATES_URL = "/chat/api/updates";
+  var UPDATES_EVERY_MS = 1000;
 
   var body = document.body;
   var page = body.getAttribute("data-page");
@@ -30,6 +34,7 @@
   var language = body.getAttribute("data-lang") || "en";
   var exiting = false;
   var pendingRequest = null;
+  var updatesTimer = null;
 
   /* ---- storage: every access guarded, storage can be switched off ---- */
 
@@ -86,6 +91,7 @@
     var input = document.getElementById("message");
     if (input) { input.value = ""; }
     if (pendingRequest) { pendingRequest.abort(); }
+    if (updatesTimer) { window.clearInterval(updatesTimer); updatesTimer = null; }
     if (token) { tellServerToErase(token); }
     // replace(), not assign(): this page leaves the history, so Back cannot return to it.
     window.location.replace(document.getElementById("quick-exit").href);
@@ -241,17 +247,46 @@
     container.appendChild(document.createTextNode(value.slice(last)));
   }
 
+  // A place in the results starts its line with its number: "2) Name, 319-555-0100...".
+  var LISTING_LINE = /^(\d{1,2})\) /;
+
+  function appendReportLinks(item, value) {
+    // Beside each place, a way to say it is wrong: it sends WRONG 2 (MAL 2), which the
+    // conversation answers like the typed command (the report is anonymous).
+    var numbers = [];
+    value.split("\n").forEach(function (line) {
+      var match = LISTING_LINE.exec(line);
+      if (match) { numbers.push(match[1]); }
+    });
+    if (!numbers.length) { return; }
+    var links = document.createElement("p");
+    links.className = "report-links";
+    numbers.forEach(function (number) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "report-link";
+      button.textContent = text("report_wrong").replace("{number}", number);
+      button.addEventListener("click", function () {
+        sendMessage(text("report_command") + " " + number);
+      });
+      links.appendChild(button);
+    });
+    item.appendChild(links);
+  }
+
   function appendMessage(kind, value) {
     var item = document.createElement("li");
     item.className = "message message-" + kind;
     var sender = document.createElement("span");
     sender.className = "visually-hidden";
-    sender.textContent = text(kind === "user" ? "you" : "harbor") + ": ";
+    sender.textContent = text(kind === "user" ? "you" :
+                              (kind === "advocate" ? "advocate" : "harbor")) + ": ";
     var bubble = document.createElement("p");
     bubble.className = "bubble";
     appendLinkedText(bubble, value);
     item.appendChild(sender);
     item.appendChild(bubble);
+    if (kind === "harbor") { appendReportLinks(item, value); }
     messages.appendChild(item);
     return item;
   }
@@ -281,9 +316,59 @@
     messages.setAttribute("aria-busy", isBusy ? "true" : "false");
   }
 
+  /* ---- a hand-off: the advocate's messages arrive without reloading ---- */
+
+  var lastUpdate = 0;
+  var updating = false;
+
+  function stopUpdates() {
+    if (updatesTimer) { window.clearInterval(updatesTimer); updatesTimer = null; }
+  }
+
+  function askForUpdates() {
+    var token = sessionGet(TOKEN_KEY);
+    if (!token || exiting || updating) { if (!token) { stopUpdates(); } return; }
+    updating = true;
+    fetch(UPDATES_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify({ token: token, after: lastUpdate }),
+      credentials: "omit",
+      cache: "no-store"
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    }).then(function (data) {
+      if (exiting) { return; }
+      var news = Array.isArray(data.messages) ? data.messages : [];
+      var lines = [];
+      news.forEach(function (message) {
+        appendMessage(message.from === "advocate" ? "advocate" : "harbor", String(message.text))
+          .scrollIntoView({ block: "nearest" });
+        lines.push(String(message.text));
+        if (message.n > lastUpdate) { lastUpdate = message.n; }
+      });
+      if (lines.length) { announce(lines); }
+      if (data.handoff === "closed" || data.handoff === "none") {
+        stopUpdates();
+        lastUpdate = 0;
+      }
+    }).catch(function () { /* the next tick tries again */ }).then(function () {
+      updating = false;
+    });
+  }
+
+  function startUpdates() {
+    if (updatesTimer || exiting) { return; }
+    updatesTimer = window.setInterval(askForUpdates, UPDATES_EVERY_MS);
+    askForUpdates();
+  }
+
   function handleReply(data) {
+    if (data.handoff === true) { startUpdates(); }
     if (data.cleared) {
       // The person wrote EXIT (or SALIR...): the server erased everything, so does the page.
+      stopUpdates();
       sessionRemove(TOKEN_KEY);
       messages.textContent = "";
     } else if (typeof data.token === "string" && data.token) {
@@ -382,6 +467,7 @@
     sessionRemove(TOKEN_KEY);
     messages.textContent = "";
     input.value = "";
+    stopUpdates();
     if (pendingRequest) { pendingRequest.abort(); }
     if (token) { tellServerToErase(token); }
   }

@@ -1,9 +1,10 @@
 """Every Harbor table, imported here so that Alembic and tests see one metadata."""
 
-from .accounts import ROLES, AuditEntry, User
+from .accounts import ROLES, VERIFICATION_METHODS, AuditEntry, User
 from .base import Base, UTCDateTime, utcnow
 from .conversations import ConversationState, OwedErasure, ProcessedMessage
-from .insights import UsageCount
+from .duty import AdvocateDuty
+from .insights import HandoffCount, UsageCount
 from .listings import (
     Address,
     Attribute,
@@ -20,9 +21,11 @@ from .listings import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
+from .network import REPORT_REASONS, REPORT_STATUSES, ListingBeds, ListingReport
 from .uploads import PendingUpload
 
 __all__ = [
+    "AdvocateDuty",
     "Address",
     "Attribute",
     "Language",
@@ -38,9 +41,15 @@ __all__ = [
     "ServiceAtLocation",
     "TaxonomyTerm",
     "ROLES",
+    "REPORT_REASONS",
+    "REPORT_STATUSES",
+    "VERIFICATION_METHODS",
+    "ListingBeds",
+    "ListingReport",
     "AuditEntry",
     "Base",
     "ConversationState",
+    "HandoffCount",
     "OwedErasure",
     "PendingUpload",
     "ProcessedMessage",

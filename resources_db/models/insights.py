@@ -37,3 +37,23 @@ class UsageCount(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class HandoffCount(Base):
+    """How many hand-offs to an advocate started, were claimed or ended, per week.
+
+    `event` is started, claimed or ended; `bucket` is how long the person waited (claimed)
+    or the chat lasted (ended), in coarse bands, so no time finer than a band and a week
+    is ever kept. Nothing of what was written, and nothing that points to a person. Like
+    UsageCount, the dimensions are the key: no id that could order the rows in time.
+    """
+
+    __tablename__ = "handoff_count"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)  # sms, chat
+    event: Mapped[str] = mapped_column(String(16), primary_key=True)  # started, claimed, ended
+    bucket: Mapped[str] = mapped_column(String(24), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)

@@ -59,6 +59,10 @@ class Organization(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(500), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
+    # Harbor's own: a member of the partner network (made by an admin or `harbor
+    # organizations create`). A member stays when its last listing goes; organizations
+    # that only an import named are deleted with their last listing.
+    member: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Service(Base):
@@ -248,6 +252,8 @@ class Listing(Base):
     )
     name: Mapped[str] = mapped_column(String(300))
     organization: Mapped[str] = mapped_column(String(300), default="")
+    # The organization that owns the listing (derived from `organization`, or the name).
+    organization_id: Mapped[str] = mapped_column(String(160), default="", index=True)
     categories: Mapped[str] = mapped_column(String(400))
     description: Mapped[str] = mapped_column(Text, default="")
     phone: Mapped[str] = mapped_column(String(40))

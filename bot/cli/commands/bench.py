@@ -46,7 +46,7 @@ def _emit(name: str, figures: dict, as_json: bool) -> None:
                    "(default: scratch SQLite files)")
 @click.pass_context
 def bench_group(context: click.Context, as_json: bool, database_url: str | None) -> None:
-    """Benchmarks: classify, search, import, webhook, startup (see docs/BENCHMARKS.md).
+    """Benchmarks: classify, search, import, webhook, startup, handoff (docs/BENCHMARKS.md).
 
     With no subcommand (or `all`), runs all four with their default sizes.
     """
@@ -115,6 +115,20 @@ def bench_webhook(as_json: bool, database_url: str | None, connections: int,
         threads=threads,
     )
     _emit("webhook", figures, as_json)
+
+
+@bench_group.command("handoff")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+@click.option("--database-url", default=None, help="default: a scratch SQLite file")
+@click.option("--rounds", default=10, show_default=True)
+@with_appcontext
+def bench_handoff(as_json: bool, database_url: str | None, rounds: int) -> None:
+    """Time YES to the advocate's inbox, and the advocate's reply to the survivor's page."""
+    from bot.benchmarks.handoff import run_handoff_benchmark
+
+    figures = run_handoff_benchmark(database_url=database_url or None, rounds=rounds,
+                                    config=current_app.config)
+    _emit("handoff", figures, as_json)
 
 
 @bench_group.command("startup")

@@ -2,7 +2,8 @@
 
 It also makes sure a demo admin exists and prints its login: admin@harbor.example, with
 a password generated on the first run and kept in the instance folder, so a second run
-prints the same login and creates nothing.
+prints the same login and creates nothing; and likewise a demo partner,
+partner@harbor.example, who keeps the listings of one demo organization.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from bot.database import get_database
-from bot.staff.accounts import DEMO_LOGIN_FILE, ensure_demo_admin
+from bot.staff.accounts import (
+    DEMO_LOGIN_FILE,
+    DEMO_PARTNER_LOGIN_FILE,
+    DEMO_PARTNER_ORGANIZATION,
+    ensure_demo_admin,
+    ensure_demo_partner,
+)
 from resources_db.demo import load_demo_listings
 
 
@@ -50,6 +57,21 @@ def _ensure_demo_admin() -> None:
     click.echo(f"demo admin {verb}: sign in at /login as {admin.email} "
                f"with password {admin.password}")
     click.echo(f"  (the password is kept in instance/{DEMO_LOGIN_FILE})")
+    _ensure_demo_partner()
+
+
+def _ensure_demo_partner() -> None:
+    """Create the demo partner unless it exists, and print how to sign in."""
+    with get_database().sessions() as session:
+        partner = ensure_demo_partner(session, current_app.instance_path)
+        session.commit()
+    verb = "created" if partner.created else "exists"
+    if partner.password is None:
+        click.echo(f"demo partner {partner.email} {verb}; its password was changed since")
+        return
+    click.echo(f"demo partner {verb} ({DEMO_PARTNER_ORGANIZATION}): sign in as "
+               f"{partner.email} with password {partner.password}")
+    click.echo(f"  (the password is kept in instance/{DEMO_PARTNER_LOGIN_FILE})")
 
 
 COMMANDS = [demo_group]

@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from resources_db.listing_rules import COLUMNS, FieldError
-from resources_db.vocabulary import CATEGORIES, CATEGORY_NAMES, POPULATIONS
+from resources_db.vocabulary import CATEGORIES, CATEGORY_NAMES, POPULATION_NAMES, POPULATIONS
 
 # The CSV column each form field holds, where the names differ (`id` is a WTForms keyword).
 FIELD_FOR_COLUMN = {"id": "listing_id"}
@@ -43,7 +43,7 @@ class CheckboxListField(SelectMultipleField):
 
 
 def _population_label(code: str) -> str:
-    return code.replace("_", " ").replace("lgbtq", "LGBTQ+").capitalize()
+    return POPULATION_NAMES.get(code, code.replace("_", " ").capitalize())
 
 
 class ListingForm(FlaskForm):
@@ -74,6 +74,8 @@ class ListingForm(FlaskForm):
                                 "(advocate privilege)")
     verified_at = StringField("Last verified", render_kw={"type": "date"})
     active = BooleanField("Active: shown to survivors", default=True)
+    # On a new listing only: the admin says the details were checked today.
+    verified_today = BooleanField("I checked these details with the service today")
     version = HiddenField()
 
     def to_fields(self, listing_id: str) -> dict[str, str]:

@@ -1,14 +1,18 @@
 """Listings in the admin UI: the table with its filters and counts, create, edit,
-deactivate and reactivate (never a hard delete), "verified today", and CSV export.
+deactivate (with a reason) and reactivate (never a hard delete), verify (who, how, a
+note), and CSV export.
 
 Every write goes through `resources_db.listings_store.apply_changes`, the function the
 CSV import uses, so the UI obeys the same rules and leaves the same AuditEntry rows
-(source "ui", the admin as actor).
+(source "ui", the admin as actor). Partners see, export and change their own
+organization's listings only (`bot.staff.admin.scope`); a listing they add or edit
+stays their organization's.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
@@ -17,12 +21,19 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from bot.database import get_session
 from bot.request_guards import page_argument
 from bot.staff.admin import blueprint
 from bot.staff.admin.listing_forms import ListingForm, fields_version
-from bot.staff.auth import admin_required
+from bot.staff.admin.scope import (
+    partner_organization_name,
+    require_listing,
+    scoped_listings,
+)
+from bot.staff.auth import listing_staff_required
 from resources_db import geography
 from resources_db.listing_rules import (
     FieldError,
@@ -32,7 +43,7 @@ from resources_db.listing_rules import (
 )
 from resources_db.listings_csv import export_listings_csv, listings_query
 from resources_db.listings_store import ListingChange, apply_changes, load_fields
-from resources_db.models import Listing
+from resources_db.models import VERIFICATION_METHODS, Listing, ListingArea
 from resources_db.vocabulary import CATEGORIES, CATEGORY_NAMES
 
 PAGE_SIZE = 50
@@ -89,16 +100,30 @@ class ListingFilters:
         query = query.order_by(None).order_by(func.lower(Listing.name), Listing.id)
         if self.q:
             needle = self.q.lower()
-            query = query.where(or_(*(
+            matches = [
                 func.lower(column).contains(needle, autoescape=True)
                 for column in (Listing.id, Listing.name, Listing.organization, Listing.city,
                                Listing.phone, Listing.description)
-            )))
+            ]
+            digits = "".join(character for character in self.q if character.isdigit())
+            if len(digits) >= 3 and not any(c.isalpha() for c in self.q):
+                # A number typed any way (3195550100, (319) 555-0100) finds 319-555-0100.
+                matches.append(_digits_only(Listing.phone).contains(digits, autoescape=True))
+                matches.append(_digits_only(Listing.sms).contains(digits, autoescape=True))
+            query = query.where(or_(*matches))
         if self.place:
             query = query.where(Listing.id.in_(listings_in_place(session, self.place)))
+        query = scoped_listings(query)
         if self.stale:
             query = query.where(stale_condition(today))
         return query
+
+
+def _digits_only(column):
+    """Return the SQL for a phone column with its separators removed."""
+    for separator in ("-", " ", "(", ")", ".", "+"):
+        column = func.replace(column, separator, "")
+    return column
 
 
 def stale_condition(today: date):
@@ -124,6 +149,8 @@ def listings_in_place(session: Session, place: str) -> list[str]:
 
     A listing matches on its city, on the county of its ZIP, or on a county service area.
     """
+    if re.fullmatch(r"\d{5}", place.strip()):
+        return _listings_at_zip(session, place.strip())
     name, _, state_text = place.partition(",")
     state = geography.state_code(state_text) if state_text.strip() else None
     city_key = geography.normalize_place_text(name)
@@ -150,6 +177,13 @@ def listings_in_place(session: Session, place: str) -> list[str]:
     return found
 
 
+def _listings_at_zip(session: Session, zip_code: str) -> list[str]:
+    """Return the ids of listings at a ZIP or serving it (a ZIP list service area)."""
+    at_zip = select(Listing.id).where(Listing.zip == zip_code)
+    serving = select(ListingArea.listing_id).where(ListingArea.area_key == f"zip:{zip_code}")
+    return sorted(set(session.scalars(at_zip)) | set(session.scalars(serving)))
+
+
 @dataclass(frozen=True)
 class ListingCounts:
     """The dashboard's counts over every listing."""
@@ -160,21 +194,39 @@ class ListingCounts:
 
 
 def listing_counts(session: Session, today: date) -> ListingCounts:
-    """Count active, stale (active only) and inactive listings."""
-    active = session.scalar(select(func.count()).where(Listing.active.is_(True))) or 0
-    inactive = session.scalar(select(func.count()).where(Listing.active.is_(False))) or 0
-    stale = session.scalar(
-        select(func.count()).where(Listing.active.is_(True), stale_condition(today))
-    ) or 0
+    """Count active, stale (active only) and inactive listings (the user's own only)."""
+    count = scoped_listings(select(func.count()).select_from(Listing))
+    active = session.scalar(count.where(Listing.active.is_(True))) or 0
+    inactive = session.scalar(count.where(Listing.active.is_(False))) or 0
+    stale = session.scalar(count.where(Listing.active.is_(True), stale_condition(today))) or 0
     return ListingCounts(active=active, stale=stale, inactive=inactive)
 
 
 class ListingActionForm(FlaskForm):
-    """A one-button form (deactivate, reactivate, verified today): the CSRF token only."""
+    """A one-button form (reactivate): the CSRF token only."""
+
+
+METHOD_CHOICES = [SelectChoice("phone", "By phone"), SelectChoice("email", "By email"),
+                  SelectChoice("visit", "In person (visit)")]
+
+
+class VerifyForm(FlaskForm):
+    """How the listing was confirmed today, and a note for whoever checks next."""
+
+    method = SelectField("How it was checked", choices=METHOD_CHOICES,
+                         validators=[DataRequired()])
+    note = StringField("Note", validators=[Length(max=500)])
+
+
+class DeactivateForm(FlaskForm):
+    """Why the listing is taken away from survivors (required)."""
+
+    reason = TextAreaField("Reason", validators=[DataRequired(message="Say why."),
+                                                 Length(max=500)])
 
 
 @blueprint.get("")
-@admin_required
+@listing_staff_required
 def listings():
     """Show the listings table with its filters, counts and actions."""
     session = get_session()
@@ -190,19 +242,23 @@ def listings():
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         filters=filters, counts=listing_counts(session, today), today=today,
         is_stale=is_stale, categories=CATEGORY_NAMES, statuses=STATUSES,
-        active_page="listings",
+        verify_form=VerifyForm(formdata=None), active_page="listings",
     )
 
 
 @blueprint.get("/listings.csv")
-@admin_required
+@listing_staff_required
 def export_listings():
     """Download the listings the current filters pick (or all) in the listings CSV format."""
     session = get_session()
     filters = ListingFilters.from_args(request.args)
     stream = io.StringIO()
     export_listings_csv(session, stream, filters.query(session, today_utc()))
-    name = "harbor-listings" + ("-filtered" if filters.narrowed else "")
+    # "Export all" asks for active and inactive alike: that file is all, not "filtered".
+    if filters == ListingFilters(status="all"):
+        name = "harbor-listings-all"
+    else:
+        name = "harbor-listings" + ("-filtered" if filters.narrowed else "")
     return Response(
         stream.getvalue(), mimetype="text/csv",
         headers={"Content-Disposition":
@@ -210,35 +266,60 @@ def export_listings():
     )
 
 
-def _write(session: Session, change: ListingChange) -> int:
+def _write(session: Session, change: ListingChange, **audit) -> int:
     written = apply_changes(session, [change], actor=current_user.email, source="ui",
-                            user_id=current_user.id)
+                            user_id=current_user.id, **audit)
     session.commit()
     return written
 
 
 def _render_form(form: ListingForm, *, listing_id: str | None, status: int = 200,
                  fields: dict[str, str] | None = None):
+    from bot.staff.admin.beds import beds_for
+
+    session = get_session()
     return render_template(
         "admin/listing_form.html", form=form, listing_id=listing_id, fields=fields,
-        action_form=ListingActionForm(), active_page="listings",
+        action_form=ListingActionForm(), verify_form=VerifyForm(formdata=None),
+        deactivate_form=DeactivateForm(formdata=None),
+        partner_organization=partner_organization_name(session),
+        show_beds=bool(fields and "shelter" in fields.get("categories", "").split(";")),
+        beds=beds_for(session, listing_id) if listing_id else None,
+        active_page="listings",
     ), status
 
 
+def _form_fields(form: ListingForm, listing_id: str) -> dict[str, str]:
+    """Return the form's fields; a partner's listing stays their organization's."""
+    fields = form.to_fields(listing_id)
+    own = partner_organization_name(get_session())
+    if own is not None:
+        fields["organization"] = own
+    return fields
+
+
 @blueprint.route("/listings/new", methods=["GET", "POST"])
-@admin_required
+@listing_staff_required
 def create_listing():
-    """Add a listing; the id is generated unless the admin gives one."""
+    """Add a listing; the id is generated unless the admin gives one.
+
+    "Last verified" starts empty: a new listing is verified only when the admin says so.
+    """
     form = ListingForm()
     if request.method == "GET":
-        form.verified_at.data = today_utc().isoformat()
         form.active.data = True
+        own = partner_organization_name(get_session())
+        if own is not None:
+            form.organization.data = own
         return _render_form(form, listing_id=None)
     if not form.validate_on_submit():
         return _render_form(form, listing_id=None, status=400)
     session = get_session()
     listing_id = (form.listing_id.data or "").strip() or new_listing_id()
-    validation = validate_listing(form.to_fields(listing_id), 0, today=today_utc())
+    fields = _form_fields(form, listing_id)
+    if form.verified_today.data:
+        fields["verified_at"] = today_utc().isoformat()
+    validation = validate_listing(fields, 0, today=today_utc())
     errors = list(validation.errors)
     if session.get(Listing, listing_id) is not None:
         errors.append(FieldError(0, "id", f"'{listing_id}' is already used by another listing"))
@@ -251,6 +332,7 @@ def create_listing():
 
 
 def _stored_fields_or_404(session: Session, listing_id: str) -> dict[str, str]:
+    require_listing(session, listing_id)
     fields = load_fields(session, [listing_id]).get(listing_id)
     if fields is None:
         abort(404)
@@ -258,7 +340,7 @@ def _stored_fields_or_404(session: Session, listing_id: str) -> dict[str, str]:
 
 
 @blueprint.route("/listings/<listing_id>", methods=["GET", "POST"])
-@admin_required
+@listing_staff_required
 def edit_listing(listing_id: str):
     """Edit a listing; unchanged fields are left alone, changes go to the audit log."""
     session = get_session()
@@ -275,7 +357,7 @@ def edit_listing(listing_id: str):
             "Someone changed this listing after you opened it. Your changes were not saved: "
             "reload the page to see the current values, then make your changes again.")
         return _render_form(form, listing_id=listing_id, fields=old, status=409)
-    validation = validate_listing(form.to_fields(listing_id), 0, today=today_utc())
+    validation = validate_listing(_form_fields(form, listing_id), 0, today=today_utc())
     if not validation.ok:
         form.show_errors(validation.errors)
         return _render_form(form, listing_id=listing_id, fields=old, status=400)
@@ -288,10 +370,8 @@ def edit_listing(listing_id: str):
     return redirect(url_for("admin.edit_listing", listing_id=listing_id))
 
 
-def _quick_change(listing_id: str, changes: dict[str, str], done: str):
-    """Apply a one-field change from a button (deactivate, reactivate, verified today)."""
-    if not ListingActionForm().validate_on_submit():
-        abort(400)
+def _quick_change(listing_id: str, changes: dict[str, str], done: str, **audit):
+    """Apply a one-field change from a button (deactivate, reactivate, verify)."""
     session = get_session()
     old = _stored_fields_or_404(session, listing_id)
     validation = validate_listing({**old, **changes}, 0, today=today_utc())
@@ -301,9 +381,22 @@ def _quick_change(listing_id: str, changes: dict[str, str], done: str):
         return redirect(url_for("admin.edit_listing", listing_id=listing_id))
     change = ListingChange(validation.record, old)
     if change.changed_columns():
-        _write(session, change)
+        _write(session, change, **audit)
+    elif audit.get("action") == "verify":
+        # Verified twice in one day: the second check is recorded too (who, how, note).
+        _write_verification_only(session, listing_id, audit)
     flash(done.format(name=validation.record.name), "success")
     return redirect(_back_to(listing_id))
+
+
+def _write_verification_only(session: Session, listing_id: str, audit: dict) -> None:
+    from resources_db.models import AuditEntry, utcnow
+
+    session.add(AuditEntry(
+        created_at=utcnow(), user_id=current_user.id, actor=current_user.email,
+        listing_id=listing_id, action="verify", source="ui", old_values=None,
+        new_values=None, method=audit.get("method", ""), note=audit.get("note", "")))
+    session.commit()
 
 
 def _back_to(listing_id: str) -> str:
@@ -315,22 +408,37 @@ def _back_to(listing_id: str) -> str:
 
 
 @blueprint.post("/listings/<listing_id>/deactivate")
-@admin_required
+@listing_staff_required
 def deactivate_listing(listing_id: str):
-    """Hide a listing from survivors; it stays in the database and can be reactivated."""
-    return _quick_change(listing_id, {"active": "false"}, "“{name}” is deactivated.")
+    """Hide a listing from survivors, saying why; it stays and can be reactivated."""
+    require_listing(get_session(), listing_id)
+    form = DeactivateForm()
+    if not form.validate_on_submit():
+        if set(form.errors) == {"reason"}:
+            flash("Say why the listing is deactivated: the reason goes in the audit log.",
+                  "error")
+            return redirect(_back_to(listing_id))
+        abort(400)
+    return _quick_change(listing_id, {"active": "false"}, "“{name}” is deactivated.",
+                         note=form.reason.data.strip())
 
 
 @blueprint.post("/listings/<listing_id>/reactivate")
-@admin_required
+@listing_staff_required
 def reactivate_listing(listing_id: str):
     """Show a deactivated listing to survivors again."""
+    if not ListingActionForm().validate_on_submit():
+        abort(400)
     return _quick_change(listing_id, {"active": "true"}, "“{name}” is active again.")
 
 
 @blueprint.post("/listings/<listing_id>/verify")
-@admin_required
+@listing_staff_required
 def verify_listing(listing_id: str):
-    """Record that someone confirmed the listing today."""
+    """Record that someone confirmed the listing today: who (the admin), how, a note."""
+    form = VerifyForm()
+    if not form.validate_on_submit() or form.method.data not in VERIFICATION_METHODS:
+        abort(400)
     return _quick_change(listing_id, {"verified_at": today_utc().isoformat()},
-                         "“{name}” is marked verified today.")
+                         "“{name}” is marked verified today.", action="verify",
+                         method=form.method.data, note=(form.note.data or "").strip())

@@ -1,9 +1,13 @@
-"""CSV upload in the admin UI: a dry-run preview first, then all or nothing on confirm.
+"""Uploads in the admin UI (a listings CSV, or an HSDS 3.0/3.1 tabular package as a
+zip): a dry-run preview first, then all or nothing on confirm.
 
 1. POST /admin/upload reads the whole file with the importer's own checks
-   (`read_listings_csv`) and plans it (`plan_import`) without writing a listing. A file
-   with any error gets the full report (every error by line and column) and no way to
-   apply it. A clean file is kept server-side as a `PendingUpload` (never in the cookie),
+   (`read_listings_csv`, or `read_hsds` on the unpacked zip, as `harbor resources
+   import-hsds` does) and plans it (`plan_import`, `plan_hsds_import`) without writing a
+   listing. A file with any error gets the full report (every error by line and column,
+   every unusable HSDS record with its reasons) and, unless "import the valid rows
+   only" was chosen, no way to apply it; with it, the report stays and the valid rows
+   are planned. A plan is kept server-side as a `PendingUpload` (never in the cookie),
    under an unguessable token, for PENDING_MINUTES, for the admin who sent it only.
 2. POST /admin/upload/<token>/confirm reads and plans the kept file again; if the plan
    is no longer the one previewed (someone changed listings meanwhile) it shows the new
@@ -15,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -30,6 +36,8 @@ from bot.database import get_session
 from bot.staff.admin import blueprint
 from bot.staff.admin.listings import today_utc
 from bot.staff.auth import admin_required
+from resources_db.hsds_archive import is_zip, unpack_hsds_zip
+from resources_db.hsds_import import HsdsImportError, HsdsReadResult, plan_hsds_import, read_hsds
 from resources_db.listing_rules import COLUMNS
 from resources_db.listings_csv import (
     ImportPlan,
@@ -48,18 +56,22 @@ PREVIEW_ROWS = 500
 
 
 class UploadForm(FlaskForm):
-    """The CSV file, and whether listings missing from it should be deactivated."""
+    """The file, whether listings missing from it should be deactivated, and whether the
+    valid rows may go in when others have problems."""
 
-    file = FileField("Listings CSV file")
+    file = FileField("Listings CSV, or an HSDS package (.zip)")
+    valid_only = BooleanField(
+        "Import the valid rows only: rows with problems are listed and left out")
     deactivate_missing = BooleanField(
-        "This file is the whole directory: deactivate active listings that are not in it")
+        "This CSV is the whole directory: deactivate active listings that are not in it")
 
 
 class ConfirmForm(FlaskForm):
-    """Confirm the previewed plan (its digest and option ride along, checked again)."""
+    """Confirm the previewed plan (its digest and options ride along, checked again)."""
 
     plan_digest = HiddenField()
     deactivate_missing = HiddenField()
+    valid_only = HiddenField()
 
 
 class CancelForm(FlaskForm):
@@ -68,12 +80,29 @@ class CancelForm(FlaskForm):
 
 @dataclass(frozen=True)
 class Preview:
-    """What the preview page shows: the parsed file, its plan and the plan's digest."""
+    """What the preview page shows: the checked file, its plan and the plan's digest.
+
+    `kind` is "csv" (then `parsed` is set) or "hsds" (then `hsds`, or `problem` when the
+    package itself could not be read). `plan` is None when nothing may be applied.
+    """
 
     filename: str
-    parsed: ParsedFile
+    parsed: ParsedFile | None
     plan: ImportPlan | None
     digest: str
+    kind: str = "csv"
+    hsds: HsdsReadResult | None = None
+    problem: str = ""
+    notes: tuple[str, ...] = ()
+    retired: tuple[str, ...] = ()
+    valid_only: bool = False
+
+    @property
+    def has_problems(self) -> bool:
+        """Return True when the file had errors or unusable records (shown in full)."""
+        if self.kind == "hsds":
+            return bool(self.problem or (self.hsds and self.hsds.rejected))
+        return bool(self.parsed and self.parsed.errors)
 
 
 def plan_digest(plan: ImportPlan) -> str:
@@ -88,18 +117,44 @@ def plan_digest(plan: ImportPlan) -> str:
     return digest.hexdigest()
 
 
-def _preview(session: Session, filename: str, data: bytes, deactivate_missing: bool) -> Preview:
+def _preview(session: Session, filename: str, data: bytes, deactivate_missing: bool,
+             valid_only: bool = False) -> Preview:
+    if is_zip(data):
+        return _preview_hsds(session, filename, data, valid_only)
     parsed = read_listings_csv(data, today=today_utc())
-    if not parsed.ok:
-        return Preview(filename, parsed, None, "")
-    plan = plan_import(session, parsed.records, deactivate_missing=deactivate_missing)
-    return Preview(filename, parsed, plan, plan_digest(plan))
+    usable = parsed.ok or (valid_only and parsed.records)
+    if not usable:
+        return Preview(filename, parsed, None, "", valid_only=valid_only)
+    # Rows left out for their problems must not count as "missing from the directory".
+    plan = plan_import(session, parsed.records,
+                       deactivate_missing=deactivate_missing and parsed.ok)
+    return Preview(filename, parsed, plan, plan_digest(plan), valid_only=valid_only)
+
+
+def _preview_hsds(session: Session, filename: str, data: bytes, valid_only: bool) -> Preview:
+    """Check an HSDS package as `harbor resources import-hsds --dry-run` does."""
+    with tempfile.TemporaryDirectory(prefix="harbor-hsds-") as folder:
+        try:
+            result = read_hsds(unpack_hsds_zip(data, Path(folder)), today=today_utc())
+        except HsdsImportError as error:
+            return Preview(filename, None, None, "", kind="hsds", problem=str(error))
+    refused = (result.rejected and not valid_only) or not result.records
+    if refused:
+        return Preview(filename, None, None, "", kind="hsds", hsds=result,
+                       notes=result.notes, valid_only=valid_only,
+                       problem="" if result.records or result.rejected
+                       else "the package holds no service")
+    hsds_plan = plan_hsds_import(session, result)
+    return Preview(filename, None, hsds_plan.plan, plan_digest(hsds_plan.plan), kind="hsds",
+                   hsds=result, notes=(*result.notes, *hsds_plan.notes),
+                   retired=hsds_plan.retired, valid_only=valid_only)
 
 
 def _render_preview(preview: Preview, token: str | None, deactivate_missing: bool,
                     status: int = 200):
     confirm = ConfirmForm(formdata=None, plan_digest=preview.digest,
-                          deactivate_missing="1" if deactivate_missing else "")
+                          deactivate_missing="1" if deactivate_missing else "",
+                          valid_only="1" if preview.valid_only else "")
     return render_template(
         "admin/upload_preview.html", preview=preview, token=token, confirm_form=confirm,
         cancel_form=CancelForm(), deactivate_missing=deactivate_missing,
@@ -130,7 +185,7 @@ def preview_upload():
         abort(400)
     upload_file = form.file.data
     if upload_file is None or not getattr(upload_file, "filename", ""):
-        form.file.errors = ["Choose a CSV file to upload."]
+        form.file.errors = ["Choose a CSV file or an HSDS package (.zip) to upload."]
         return render_template("admin/upload.html", form=form, active_page="listings",
                                columns=COLUMNS,
                                max_megabytes=MAX_UPLOAD_BYTES // (1024 * 1024)), 400
@@ -143,7 +198,7 @@ def preview_upload():
     filename = (upload_file.filename or "upload.csv")[:255]
     deactivate_missing = bool(form.deactivate_missing.data)
     session = get_session()
-    preview = _preview(session, filename, data, deactivate_missing)
+    preview = _preview(session, filename, data, deactivate_missing, bool(form.valid_only.data))
     if preview.plan is None:
         # A file with errors is never kept: there is nothing to confirm.
         return _render_preview(preview, None, deactivate_missing, status=422)
@@ -179,7 +234,8 @@ def confirm_upload(token: str):
     session = get_session()
     pending = _pending_or_404(session, token)
     deactivate_missing = form.deactivate_missing.data == "1"
-    preview = _preview(session, pending.filename, pending.content, deactivate_missing)
+    preview = _preview(session, pending.filename, pending.content, deactivate_missing,
+                       form.valid_only.data == "1")
     if preview.plan is None or not secrets.compare_digest(preview.digest,
                                                           form.plan_digest.data or ""):
         flash("The listings changed since this preview. Here is what the file would do now; "
@@ -187,13 +243,14 @@ def confirm_upload(token: str):
         return _render_preview(preview, token if preview.plan else None, deactivate_missing,
                                status=409)
     try:
-        written = apply_import(session, preview.plan, actor=current_user.email, source="csv",
+        written = apply_import(session, preview.plan, actor=current_user.email,
+                               source="hsds" if preview.kind == "hsds" else "csv",
                                user_id=current_user.id)
         session.delete(pending)
         session.commit()
     except Exception:
         session.rollback()
-        current_app.logger.exception("CSV upload %s failed; nothing was written", token[:6])
+        current_app.logger.exception("upload %s failed; nothing was written", token[:6])
         raise
     counts = preview.plan.counts()
     flash(f"Upload applied: {counts['add']} added, {counts['update']} updated, "

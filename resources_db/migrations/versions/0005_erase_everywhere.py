@@ -1,7 +1,7 @@
 """owed erasures every host sees (EXIT answered while the conversation store was away)
 
 Revision ID: 0005_erase_everywhere
-Revises: 0004_usage_count_unordered
+Revises: 0004_partner_network
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import resources_db.models.base
 
 
 revision = '0005_erase_everywhere'
-down_revision = '0004_usage_count_unordered'
+down_revision = '0004_partner_network'
 branch_labels = None
 depends_on = None
 
