@@ -2,7 +2,9 @@
 
 Every store keeps a state until its TTL, forgets it on erase, claims a message key
 exactly once, keeps an erased conversation's message keys unlinked ("erased"), and
-keeps owed erasures. Redis with persistence on is refused, at start-up too, unless
+keeps owed erasures. A hand-off is one more state under "handoff:" + the conversation
+key, listed by prefix, moved on with `touch`, and erased with its conversation. Redis
+with persistence on is refused, at start-up too, unless
 CONVERSATION_STORE_ALLOW_PERSISTENT says otherwise. PostgreSQL is refused outright.
 """
 
@@ -20,6 +22,7 @@ from bot.conversations.redis_store import RedisConversationStore
 from bot.conversations.sql_store import SqlConversationStore
 from bot.conversations.store import (
     ERASED,
+    HANDOFF_PREFIX,
     PENDING,
     MemoryConversationStore,
     StoreRefused,
@@ -97,6 +100,46 @@ def test_owed_erasures_are_kept_and_forgotten(conversations):
     assert conversations.owed_erasures() == [KEY]
     conversations.forget_owed([KEY])
     assert conversations.owed_erasures() == []
+
+
+def test_a_hand_off_is_listed_by_its_prefix_and_erased_with_its_conversation(conversations):
+    conversations.save_state(KEY, "chat", {"step": "with_person"}, 600)
+    conversations.save_state(HANDOFF_PREFIX + KEY, "handoff", {"id": "h1"}, 600)
+    conversations.save_state(OTHER, "chat", {"step": "with_person"}, 600)
+    conversations.save_state(HANDOFF_PREFIX + OTHER, "handoff", {"id": "h2"}, 600)
+    assert sorted(conversations.live_states(HANDOFF_PREFIX)) == [
+        (HANDOFF_PREFIX + KEY, {"id": "h1"}), (HANDOFF_PREFIX + OTHER, {"id": "h2"})]
+    conversations.erase(KEY)  # EXIT: the conversation and its hand-off
+    assert conversations.load_state(HANDOFF_PREFIX + KEY) is None
+    assert conversations.live_states(HANDOFF_PREFIX) == [(HANDOFF_PREFIX + OTHER, {"id": "h2"})]
+
+
+def test_touch_moves_a_hand_off_on_and_replace_keeps_its_expiry(conversations):
+    conversations.save_state(KEY, "chat", {"step": "with_person"}, 1)
+    conversations.save_state(HANDOFF_PREFIX + KEY, "handoff", {"id": "h1"}, 1)
+    conversations.touch([KEY, HANDOFF_PREFIX + KEY], 600)
+    conversations.replace_state(KEY, {"step": "with_person", "notice": "closed"})
+    time.sleep(1.3)
+    assert conversations.load_state(KEY) == {"step": "with_person", "notice": "closed"}
+    assert conversations.load_state(HANDOFF_PREFIX + KEY) == {"id": "h1"}
+    conversations.save_state(OTHER, "chat", {"step": "menu"}, 1)
+    conversations.replace_state(OTHER, {"step": "results"})  # not an activity
+    time.sleep(1.3)
+    assert conversations.load_state(OTHER) is None
+    assert conversations.live_states(HANDOFF_PREFIX) == [(HANDOFF_PREFIX + KEY, {"id": "h1"})]
+
+
+def test_a_held_key_is_held_by_one_at_a_time(conversations):
+    inside = []
+
+    def hold(n):
+        with conversations.locked(HANDOFF_PREFIX + KEY):
+            inside.append(("in", n))
+            time.sleep(0.05)
+            inside.append(("out", n))
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(hold, range(4)))
+    assert [step for step, _n in inside] == ["in", "out"] * 4
 
 
 def test_the_redis_store_expires_keys_natively(private_redis):

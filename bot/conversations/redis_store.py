@@ -12,6 +12,9 @@ Keys (all under "harbor:"; the conversation and message keys are HMACs already):
   harbor:msg:<message key>         "pending" | JSON list of replies | "erased", with TTL
   harbor:msgs:<conversation key>   the set of its message keys (what EXIT unlinks)
   harbor:owed                      the set of conversation keys owed an erasure
+  harbor:state:handoff:<conv. key> a live hand-off (issue 19), same TTL as its state;
+                                   listed by SCAN on that prefix, erased with it
+  harbor:lock:handoff:<conv. key>  held while one advocate acts on it (a Redis lock)
 
 Timeouts are short: a Redis that hangs must give a degraded answer, not hold a webhook.
 """
@@ -181,6 +184,46 @@ class RedisConversationStore:
     def release_message(self, message: str) -> None:
         """Drop a pending claim."""
         self._call(lambda r: self._release(keys=[PREFIX + "msg:" + message], args=[PENDING]))
+
+    def replace_state(self, key: str, state: dict) -> None:
+        """Replace `key`'s state, TTL kept (SET XX KEEPTTL)."""
+        self._call(lambda r: r.set(PREFIX + "state:" + key, json.dumps(state),
+                                   xx=True, keepttl=True))
+
+    def touch(self, keys: Iterable[str], ttl_seconds: int) -> None:
+        """Move the TTL of the existing `keys` (and their message-key sets)."""
+        keys = list(keys)
+
+        def work(r):
+            pipe = r.pipeline(transaction=True)
+            for key in keys:
+                pipe.expire(PREFIX + "state:" + key, ttl_seconds)
+                pipe.expire(PREFIX + "msgs:" + key, ttl_seconds)
+            pipe.execute()
+        self._call(work)
+
+    def live_states(self, prefix: str) -> list[tuple[str, dict]]:
+        """Return the live states under `prefix` (SCAN on the prefix, then MGET)."""
+        start = len(PREFIX + "state:")
+
+        def work(r):
+            names = list(r.scan_iter(PREFIX + "state:" + prefix + "*", count=500))
+            return list(zip(names, r.mget(names), strict=True)) if names else []
+        states = []
+        for name, raw in self._call(work):
+            if raw is None:
+                continue  # expired between the SCAN and the MGET
+            try:
+                state = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(state, dict):
+                states.append((name.decode()[start:], state))
+        return states
+
+    def locked(self, key: str):
+        """A Redis lock every host honours (it expires by itself if its holder dies)."""
+        return _HeldLock(self, PREFIX + "lock:" + key)
 
     def erase(self, key: str) -> int:
         """Delete `key`'s state; keep its message keys as "erased"."""
