@@ -15,6 +15,7 @@ from fake_twilio import serve_fake_twilio
 from sqlalchemy import select
 
 from bot.channels import twilio_rest
+from bot.channels.twilio_erasure import wait_for_jobs
 from bot.staff import accounts, duty
 from resources_db.demo import load_demo_listings
 from resources_db.models import Base
@@ -27,12 +28,15 @@ HARBOR_NUMBER = "+15550100000"
 def fake_twilio():
     fake, stop = serve_fake_twilio()
     yield fake
+    # An SMS EXIT's own erasure job (bot.channels.twilio_erasure) ends before the fake.
+    assert wait_for_jobs(20)
     stop()
 
 
 @pytest.fixture
 def app_config(app_config, fake_twilio):
-    return {**app_config, "TWILIO_API_URL": fake_twilio.url, "TWILIO_ACCOUNT_SID": "ACfake"}
+    return {**app_config, "TWILIO_API_URL": fake_twilio.url, "TWILIO_ACCOUNT_SID": "ACfake",
+            "TWILIO_ERASURE_FIRST_DELAY_SECONDS": 0, "TWILIO_ERASURE_SETTLE_SECONDS": 0.3}
 
 
 @pytest.fixture
