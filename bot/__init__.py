@@ -46,6 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     live.init_app(app)
 
+    from bot.conversations import store as conversation_store
+
+    conversation_store.init_app(app)
+
     from bot import extensions, request_bodies, request_guards
 
     request_guards.init_app(app)

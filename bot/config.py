@@ -36,7 +36,19 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "LOGIN_RATELIMIT": ("10 per minute", "login attempts per client address"),
     "PENDING_ERASURES_DIR": (None, "where EXITs answered during a database outage wait to be "
                              "erased; default: instance/pending-erasures"),
-    "TWILIO_API_URL": ("", "a base URL every Twilio REST call uses instead of Twilio's own"),
+    "CONVERSATION_STORE_URL": (None, "where conversation state lives: redis://... (persistence "
+                               "off) in production; default: the SQLite database, else "
+                               "instance/conversations.sqlite3"),
+    "CONVERSATION_STORE_ALLOW_PERSISTENT": (False, "accept a Redis that writes to disk (save/"
+                                            "appendonly): erased conversations then stay in "
+                                            "its files"),
+    "TWILIO_API_KEY_SID": ("", "a Twilio API key (SK...) for the REST API, instead of the "
+                           "auth token"),
+    "TWILIO_API_KEY_SECRET": ("", "the API key's secret"),
+    "TWILIO_API_URL": ("", "base URL every Twilio REST call uses instead of https://api.twilio.com "
+                       "(tests, egress proxies)"),
+    "TWILIO_ERASURE_DEADLINE_SECONDS": (900, "how long EXIT keeps retrying the deletion of "
+                                        "the conversation's messages at Twilio"),
     "TWILIO_FROM_NUMBER": ("", "number advocates' SMS replies come from, when the one the "
                            "person wrote to is not known"),
     "HANDOFF_PROGRAM_NAME": ("Harbor", "whose advocates answer people who ask for a person"),
@@ -67,7 +79,9 @@ REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "HASH_KEY", "TWILIO_AUTH_TOKEN", "PUBLIC
 PER_PROCESS_LIMIT_STORES = ("memory://",)
 _INT_SETTINGS = {"SESSION_TTL_MINUTES", "PROXY_FIX_HOPS", "HANDOFF_LONG_WAIT_MINUTES",
                  "PUBLISHED_CHECK_SECONDS", "DATABASE_STATEMENT_TIMEOUT_MS",
-                 "DATABASE_LOCK_TIMEOUT_MS", "REQUEST_BODY_SECONDS"}
+                 "DATABASE_LOCK_TIMEOUT_MS", "REQUEST_BODY_SECONDS",
+                 "TWILIO_ERASURE_DEADLINE_SECONDS"}
+_BOOL_SETTINGS = {"CONVERSATION_STORE_ALLOW_PERSISTENT"}
 
 
 class ConfigurationError(RuntimeError):
@@ -133,6 +147,8 @@ def load_config(
         value = overrides.get(name, environ.get(name, default))
         if name in _INT_SETTINGS and value is not None:
             value = int(value)
+        if name in _BOOL_SETTINGS and isinstance(value, str):
+            value = value.strip().lower() in ("1", "true", "yes", "on")
         config[name] = value
     # Extra keys (TESTING, WTF_CSRF_ENABLED, ...) pass straight through to Flask.
     for name, value in overrides.items():
@@ -164,6 +180,13 @@ def load_config(
         config["PENDING_ERASURES_DIR"] = str(Path(instance_path).resolve() / "pending-erasures")
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = default_database_url(Path(instance_path).resolve())
+    # One Redis for conversations and limits: the limit counters then live where the
+    # state does (no disk, shared by every host) unless a limit store is named.
+    store_url = str(config.get("CONVERSATION_STORE_URL") or "")
+    limits_named = "RATELIMIT_STORAGE_URI" in overrides or "RATELIMIT_STORAGE_URI" in environ
+    if store_url.startswith(("redis", "valkey")) and not limits_named:
+        config["RATELIMIT_STORAGE_URI"] = (
+            "redis" + store_url[len("valkey"):] if store_url.startswith("valkey") else store_url)
     required = config.get("ADMIN_TWO_FACTOR_REQUIRED")
     config["ADMIN_TWO_FACTOR_REQUIRED"] = (
         production if required is None

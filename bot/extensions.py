@@ -156,3 +156,23 @@ def over_message_limits(intent: str, conversation_key: str | None,
                      type(error).__name__)
         return False
     return not all(allowed)
+
+
+# The endpoints whose counters are keyed by conversation (over_message_limits' callers).
+_CONVERSATION_ENDPOINTS = ("sms.inbound_sms", "chat.messages")
+
+
+def forget_conversation_limits(conversation_key: str) -> None:
+    """EXIT: delete the conversation's rate-limit counters (they derive from its key)."""
+    limits: MessageLimits | None = current_app.extensions.get("harbor_message_limits")
+    if limits is None:
+        return
+    counter = "conversation:" + _hmac("rate-limit:" + conversation_key)
+    try:
+        with limits.hit_lock:
+            for endpoint in _CONVERSATION_ENDPOINTS:
+                limits.strategy.storage.clear(
+                    limits.per_conversation.key_for(_KEY_NAMESPACE, endpoint, counter))
+    except Exception as error:  # noqa: BLE001 - the counter expires by itself anyway
+        logger.warning("rate limit counters of an erased conversation stayed: %s",
+                       type(error).__name__)

@@ -103,10 +103,20 @@ def _empty_all_tables(url: str) -> None:
     engine.dispose()
 
 
+def store_url_for(database_url: str, folder: Path) -> str:
+    """The conversation store tests use: the SQLite database itself (the default of a
+    laptop), or with PostgreSQL a SQLite file of the test's own (PostgreSQL never holds
+    conversations)."""
+    if database_url.startswith("sqlite"):
+        return database_url
+    return f"sqlite:///{folder / 'conversations.sqlite3'}"
+
+
 @pytest.fixture
 def app_config(database_url, tmp_path) -> dict:
     """The config the `app` fixture is built with; override entries in a test module."""
     return {**TEST_CONFIG, "DATABASE_URL": database_url,
+            "CONVERSATION_STORE_URL": store_url_for(database_url, tmp_path),
             "PENDING_ERASURES_DIR": str(tmp_path / "pending-erasures")}
 
 
@@ -118,6 +128,10 @@ def app(app_config):
     application = create_app(app_config)
     yield application
     application.extensions["harbor_database"].engine.dispose()
+    conversations = application.extensions["harbor_conversations"]
+    if conversations.kind == "redis":
+        conversations.redis.flushdb()
+    conversations.close()
     _empty_all_tables(app_config["DATABASE_URL"])
     live.forget()  # a version a test published must not outlive its database rows
 
@@ -136,6 +150,16 @@ def runner(app):
 def db_session(app):
     """A session on the app's database, for arranging and checking rows."""
     session = app.extensions["harbor_database"].sessions()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def store_session(app):
+    """A session on the app's SQLite conversation store (state and message keys)."""
+    from sqlalchemy.orm import Session
+
+    session = Session(bind=app.extensions["harbor_conversations"].engine)
     yield session
     session.close()
 
@@ -180,7 +204,8 @@ def pytest_collection_modifyitems(config, items):
     """Mark every test that uses the database, so .ci/run can rerun them on PostgreSQL."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & {"app", "client", "runner", "db_session", "session_factory", "database_url"}:
+        if names & {"app", "client", "runner", "db_session", "session_factory", "database_url",
+                    "store_session"}:
             item.add_marker(pytest.mark.db)
 
 
@@ -214,3 +239,48 @@ def pytest_addoption(parser):
     """--screenshots: the browser screenshot tests write docs/screenshots/ (make screenshots)."""
     parser.addoption("--screenshots", action="store_true", default=False,
                      help="save the browser screenshots under docs/screenshots/")
+
+
+class PrivateRedis:
+    """A redis-server of this test session's own (persistence off, its own folder)."""
+
+    def __init__(self, folder: Path, extra: tuple[str, ...] = ()) -> None:
+        import subprocess
+
+        from bot.benchmarks.gunicorn_server import free_port
+
+        self.folder = folder
+        self.port = free_port()
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(folder),
+             "--dbfilename", "dump.rdb", "--enable-debug-command", "local", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        import time
+
+        import redis
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url).ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def private_redis(tmp_path_factory):
+    """A private redis-server (DEBUG RELOAD and CONFIG SET never touch the shared one)."""
+    if not shutil.which("redis-server"):
+        missing("redis-server not found (apt-get install redis-server)")
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()

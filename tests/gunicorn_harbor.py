@@ -52,23 +52,30 @@ def harbor_environment(database_url: str, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def serve_harbor(database_url: str, *, workers: int, log_level: str = "warning",
-                 redis_url: str | None = None, environment: dict[str, str] | None = None,
-                 startup_seconds: float = 180.0):
+def serve_harbor(database_url: str, *, workers: int, threads: int | None = None,
+                 log_level: str = "warning", redis_url: str | None = None,
+                 environment: dict[str, str] | None = None, store_url: str | None = None,
+                 extra: dict[str, str] | None = None, startup_seconds: float = 180.0):
     """Run `bot:create_app()` under gunicorn as the Procfile does; yield the GunicornServer.
 
     `redis_url` is the shared rate-limit store production requires (default: the tests'
-    HARBOR_TEST_REDIS_URL); `environment` adds or overrides variables. Every worker
-    warms its matcher up before answering: on a busy shared machine 4 workers take
-    more than a minute, so the start-up wait is generous (a healthy start is seconds).
+    HARBOR_TEST_REDIS_URL); `store_url` is CONVERSATION_STORE_URL (default: a SQLite file
+    of this host's own, in its temporary instance folder); `environment` and `extra` add
+    or override variables. `threads` is ignored: gunicorn.conf.py sets the worker model.
+    Every worker warms its matcher up before answering: on a busy shared machine 4
+    workers take more than a minute, so the start-up wait is generous.
     """
+    del threads
     port = free_port()
     settings = gunicorn_settings(workers)
-    with tempfile.TemporaryDirectory(prefix="harbor-erasures-") as erasures:
+    with tempfile.TemporaryDirectory(prefix="harbor-host-") as host:
         # The workers share one folder of owed erasures, as on a real machine.
         environment = {**harbor_environment(database_url, port),
                        "RATELIMIT_STORAGE_URI": redis_url or redis_url_for_tests(),
-                       "PENDING_ERASURES_DIR": erasures, **(environment or {})}
+                       "PENDING_ERASURES_DIR": f"{host}/pending-erasures",
+                       "CONVERSATION_STORE_URL": store_url
+                       or f"sqlite:///{host}/conversations.sqlite3",
+                       **(environment or {}), **(extra or {})}
         with serve_with_gunicorn("bot:create_app()", environment, settings=settings,
                                  port=port, log_level=log_level,
                                  startup_seconds=startup_seconds) as server:

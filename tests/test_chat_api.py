@@ -33,9 +33,10 @@ def test_tokens_differ_between_conversations(client):
     assert len(tokens) == 5
 
 
-def test_the_state_lives_on_the_server_under_an_hmac_of_the_token(client, db_session):
+def test_the_state_lives_on_the_server_under_an_hmac_of_the_token(client, db_session,
+        store_session):
     token = say(client, "hi").get_json()["token"]
-    key = db_session.scalar(select(ConversationState.key))
+    key = store_session.scalar(select(ConversationState.key))
     assert key == conversation_store.conversation_key("test-hash-key", "chat", token)
     assert token not in key
 
@@ -62,21 +63,21 @@ def test_no_cookie_is_ever_set(client):
     assert "Set-Cookie" not in exit_response.headers
 
 
-def test_exit_clears_and_answers_cleared(client, db_session):
+def test_exit_clears_and_answers_cleared(client, db_session, store_session):
     token = say(client, "I need a lawyer in 40202").get_json()["token"]
     body = say(client, "salir", token).get_json()
     assert body == {"token": "", "replies": ["Listo. Se ha borrado este chat."], "cleared": True,
                     "language": body["language"], "handoff": False}
-    assert db_session.scalar(select(func.count()).select_from(ConversationState)) == 0
+    assert store_session.scalar(select(func.count()).select_from(ConversationState)) == 0
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain;charset=UTF-8"])
-def test_exit_route_erases_for_send_beacon(client, db_session, content_type):
+def test_exit_route_erases_for_send_beacon(client, db_session, content_type, store_session):
     token = say(client, "hi").get_json()["token"]
     response = client.post("/chat/api/exit", data=json.dumps({"token": token}),
                            content_type=content_type)
     assert response.status_code == 204
-    assert db_session.scalar(select(func.count()).select_from(ConversationState)) == 0
+    assert store_session.scalar(select(func.count()).select_from(ConversationState)) == 0
     # The token no longer names anything: the next message starts afresh.
     assert say(client, "1", token).get_json()["token"] != token
 

@@ -20,9 +20,9 @@ def _turn(client, text: str, channel: str = "sms"):
     return client.post("/console/turn", json={"channel": channel, "text": text}, headers=JSON)
 
 
-def _state_keys(db_session) -> list[str]:
-    db_session.expire_all()
-    return list(db_session.scalars(select(ConversationState.key)))
+def _state_keys(store_session) -> list[str]:
+    store_session.expire_all()
+    return list(store_session.scalars(select(ConversationState.key)))
 
 
 @pytest.fixture
@@ -41,10 +41,10 @@ def test_anonymous_people_are_sent_to_sign_in(client, path):
     ("method", "path"),
     [("POST", "/console/turn"), ("POST", "/console/reset"), ("POST", "/console/transcripts")],
 )
-def test_anonymous_posts_run_nothing(client, db_session, method, path):
+def test_anonymous_posts_run_nothing(client, db_session, method, path, store_session):
     response = client.open(path, method=method, json={"channel": "sms", "text": "hi"})
     assert response.status_code in (302, 401)
-    assert _state_keys(db_session) == []
+    assert _state_keys(store_session) == []
 
 
 @pytest.mark.parametrize("role", ["advocate", "admin"])
@@ -111,47 +111,50 @@ def test_without_javascript_a_turn_comes_back_as_the_page(client, advocate):
         ({"channel": "sms", "text": "x" * 1601}, "Keep a message under 1600 characters."),
     ],
 )
-def test_bad_turns_are_refused_with_a_reason(client, advocate, db_session, payload, problem):
+def test_bad_turns_are_refused_with_a_reason(client, advocate, db_session, payload, problem,
+        store_session):
     response = client.post("/console/turn", json=payload, headers=JSON)
     assert response.status_code == 400
     assert response.get_json() == {"error": problem}
-    assert _state_keys(db_session) == []
+    assert _state_keys(store_session) == []
 
 
-def test_console_conversations_are_kept_apart_and_never_counted(client, advocate, db_session):
+def test_console_conversations_are_kept_apart_and_never_counted(client, advocate, db_session,
+        store_session):
     _turn(client, "I need a safe place to stay tonight")
     _turn(client, "52402")
-    keys = _state_keys(db_session)
+    keys = _state_keys(store_session)
     assert keys and all(key.startswith("console:") for key in keys)
     assert db_session.scalar(select(func.count()).select_from(UsageCount)) == 0
 
 
 def test_each_staff_member_and_channel_has_a_conversation_of_its_own(
-        client, sign_in, db_session):
+        client, sign_in, db_session, store_session):
     sign_in("advocate", "one@example.org")
     _turn(client, "hi")
     _turn(client, "hi", channel="chat")
     sign_in("advocate", "two@example.org")
     _turn(client, "hi")
-    assert len(set(_state_keys(db_session))) == 3
+    assert len(set(_state_keys(store_session))) == 3
 
 
-def test_reset_erases_the_console_conversation(client, advocate, db_session):
+def test_reset_erases_the_console_conversation(client, advocate, db_session, store_session):
     _turn(client, "I need a lawyer")
     _turn(client, "hello", channel="chat")
-    assert len(_state_keys(db_session)) == 2
+    assert len(_state_keys(store_session)) == 2
     response = client.post("/console/reset", headers=JSON)
     assert response.get_json() == {"reset": True}
-    assert _state_keys(db_session) == []
+    assert _state_keys(store_session) == []
     # The next turn starts from nothing.
     assert _turn(client, "52402").get_json()["turn"]["state_before"] == {}
 
 
-def test_reset_without_javascript_redirects_back_with_a_message(client, advocate, db_session):
+def test_reset_without_javascript_redirects_back_with_a_message(client, advocate, db_session,
+        store_session):
     _turn(client, "hi")
     response = client.post("/console/reset")
     assert response.status_code == 302 and response.headers["Location"] == "/console"
-    assert _state_keys(db_session) == []
+    assert _state_keys(store_session) == []
     assert "erased" in client.get("/console").get_data(as_text=True)
 
 

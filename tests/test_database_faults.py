@@ -202,10 +202,12 @@ def in_parallel(function, arguments: list) -> list:
 
 
 def test_postgres_outage_degrades_safely_then_recovers_without_a_restart(
-        private_postgres, database_url):
+        private_postgres, database_url, tmp_path):
+    store_url = f"sqlite:///{tmp_path / 'conversations.sqlite3'}"
     # info: gunicorn logs "Booting worker" at that level, which is how a worker restart
     # (a crash, a timeout) would show.
-    with serve_harbor(database_url, workers=WORKERS, log_level="info") as server:
+    with serve_harbor(database_url, workers=WORKERS, log_level="info",
+                      store_url=store_url) as server:
         client = HarborClient(server.port)
         survivor = Person(client, "+15557100001")
         chatter = Person(client, "+15557100002")
@@ -288,7 +290,7 @@ def test_postgres_outage_degrades_safely_then_recovers_without_a_restart(
         # And EXIT erases again.
         assert survivor.sms("EXIT") == [EXIT_REPLY]
         assert chatter.chat("EXIT", chatter.token)["cleared"] is True
-        engine = make_engine(database_url)
+        engine = make_engine(store_url)  # conversations never reach PostgreSQL
         try:
             with engine.connect() as connection:
                 keys = [conversation_key(HASH_KEY, "sms", survivor.sender),

@@ -2,7 +2,8 @@
 
 exit still answers (and the chat says cleared), emergency and self_harm still get their
 numbers, everything else gets the hotline and "please try again soon". The app here
-points at a PostgreSQL port where nothing listens, so every connection is refused.
+points at a PostgreSQL port and a Redis port where nothing listens, so every connection,
+to the database and to the conversation store, is refused.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from twilio_fields import inbound_fields
 from bot import create_app
 from bot.conversations import store as conversation_store
 from bot.conversations.pending_erasures import PendingErasures
+from bot.conversations.store import StoreUnavailable
 
 TOKEN = "test-twilio-token"
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/harbor_nowhere"
+UNREACHABLE_STORE = "redis://127.0.0.1:1/0"
 
 
 @pytest.fixture
@@ -27,6 +30,7 @@ def down_config(tmp_path) -> dict:
     return {
         "TESTING": True, "HARBOR_ENV": "test", "SECRET_KEY": "s", "HASH_KEY": "h",
         "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": UNREACHABLE, "LOG_LEVEL": "WARNING",
+        "CONVERSATION_STORE_URL": UNREACHABLE_STORE,
         "EXIT_REPLY": "OK. This chat is cleared.",
         "PENDING_ERASURES_DIR": str(tmp_path / "pending-erasures"),
     }
@@ -116,10 +120,12 @@ def _down(*args, **kwargs):
     raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
 
 
-def test_a_database_failure_mid_turn_falls_back(client, monkeypatch):
-    import bot.conversations.service as service
+def _store_down(*args, **kwargs):
+    raise StoreUnavailable("ConnectionError")
 
-    monkeypatch.setattr(service.store, "save_state", _down)
+
+def test_a_store_failure_mid_turn_falls_back(app, client, monkeypatch):
+    monkeypatch.setattr(app.extensions["harbor_conversations"], "save_state", _store_down)
     body = chat(client, "I need a shelter in 52404")
     assert "Please try again soon" in body["replies"][0]
     body = chat(client, "exit")

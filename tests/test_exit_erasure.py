@@ -1,9 +1,13 @@
-"""After EXIT, nothing in the database points to the sender: every table, every column.
+"""After EXIT, nothing in the database or the conversation store points to the sender:
+every table, every column.
 
 The search reflects the live schema (so tables added later by anyone are searched too)
-and looks for the number in any spelling, the HMAC key, the MessageSids and their
-HMACs, or the chat token. Before the exit the same search must find the key: a search
-that finds nothing either way would prove nothing.
+and looks for the number in any spelling, the HMAC key, the MessageSids, or the chat
+token. Before the exit the same search must find the key: a search that finds nothing
+either way would prove nothing. The HMACs of the MessageSids stay, unlinked (no
+conversation key, no reply), until they expire: a message delivered before the EXIT must
+never run again (issue 14, row 5). tests/test_erasure_on_disk.py looks at the bytes of
+the files.
 """
 
 from __future__ import annotations
@@ -24,19 +28,31 @@ SENDER = "+15551230077"
 OTHER_SENDER = "+15551230088"
 
 
-def sender_needles(sender: str, message_ids: list[str]) -> list[str]:
+def sender_needles(sender: str, message_ids: list[str],
+                   message_keys: bool = True) -> list[str]:
+    """What points to `sender`: the number in any spelling, its key, its MessageSids
+    (and with `message_keys`, their HMACs: present before the EXIT, kept unlinked after)."""
     digits = sender.lstrip("+")
     key = conversation_store.conversation_key(HASH_KEY, "sms", sender)
     needles = [sender, digits, digits[1:], f"{digits[1:4]}-{digits[4:7]}-{digits[7:]}",
                key, key.split(":", 1)[1]]
     for message_id in map(message_sid, message_ids):
-        message_key = conversation_store.message_key(HASH_KEY, "sms", message_id)
-        needles += [message_id, message_key, message_key.split(":", 1)[1]]
+        needles.append(message_id)
+        if message_keys:
+            message_key = conversation_store.message_key(HASH_KEY, "sms", message_id)
+            needles += [message_key, message_key.split(":", 1)[1]]
     return needles
 
 
-def find_everywhere(engine, needles: list[str]) -> list[tuple[str, str, str]]:
+def find_everywhere(engines, needles: list[str]) -> list[tuple[str, str, str]]:
     """Return (table, column, needle) for every cell of every table holding a needle."""
+    found = []
+    for engine in engines if isinstance(engines, list | tuple) else [engines]:
+        found += _find_in(engine, needles)
+    return found
+
+
+def _find_in(engine, needles: list[str]) -> list[tuple[str, str, str]]:
     metadata = MetaData()
     metadata.reflect(bind=engine)
     found = []
@@ -58,7 +74,10 @@ def find_everywhere(engine, needles: list[str]) -> list[tuple[str, str, str]]:
 
 @pytest.fixture
 def engine(app):
-    return app.extensions["harbor_database"].engine
+    """The database and the conversation store (one engine when they are one file)."""
+    database = app.extensions["harbor_database"].engine
+    store = app.extensions["harbor_conversations"].engine
+    return [database] if str(database.url) == str(store.url) else [database, store]
 
 
 @pytest.fixture
@@ -92,7 +111,10 @@ def test_after_exit_no_table_holds_anything_derived_from_the_sender(engine, sms,
 
     assert "OK. This chat is cleared." in sms("EXIT", message_id=message_ids[-1])
 
-    assert find_everywhere(engine, needles) == []
+    assert find_everywhere(engine, sender_needles(SENDER, message_ids, message_keys=False)) == []
+    # The message keys stay, and hold nothing but the word "erased".
+    left = {(column, needle) for _table, column, needle in find_everywhere(engine, needles)}
+    assert left and {column for column, _ in left} == {"message_key"}
     other = sender_needles(OTHER_SENDER, ["SMother0001"])
     assert find_everywhere(engine, other), "the exit must not erase someone else"
 
@@ -102,7 +124,8 @@ def test_every_form_of_exit_erases(engine, sms, word):
     sms("I need a shelter in 52404", message_id="SMform0001")
     assert find_everywhere(engine, sender_needles(SENDER, ["SMform0001"]))
     sms(word, message_id="SMform0002")
-    assert find_everywhere(engine, sender_needles(SENDER, ["SMform0001", "SMform0002"])) == []
+    assert find_everywhere(engine, sender_needles(SENDER, ["SMform0001", "SMform0002"],
+                                                  message_keys=False)) == []
 
 
 def test_after_chat_exit_nothing_holds_the_token(engine, client):
@@ -135,4 +158,5 @@ def test_usage_counts_survive_exit_and_hold_nothing_personal(engine, sms, db_ses
     sms("exit", message_id="SMcount0002")
     rows = db_session.scalars(select(UsageCount)).all()
     assert sum(row.count for row in rows) == 2
-    assert find_everywhere(engine, sender_needles(SENDER, ["SMcount0001", "SMcount0002"])) == []
+    assert find_everywhere(engine, sender_needles(SENDER, ["SMcount0001", "SMcount0002"],
+                                                  message_keys=False)) == []

@@ -104,12 +104,11 @@ def handed_off(survivor, console) -> str:
 
 # -- the offer ----------------------------------------------------------------------------
 
-def test_nobody_on_duty_gets_the_hotline_and_no_offer(client, db_session):
+def test_nobody_on_duty_gets_the_hotline_and_no_offer(app, client):
     reply = Survivor(client).say("can I talk to a real person")["replies"][0]
     assert "No advocate can chat here right now" in reply and "1-800-799-7233" in reply
     assert "YES" not in reply
-    assert db_session.scalar(select(func.count()).select_from(ConversationState)
-                             .where(ConversationState.channel == "handoff")) == 0
+    assert app.extensions["harbor_conversations"].live_states(store.HANDOFF_PREFIX) == []
 
 
 def test_the_offer_says_who_would_answer_the_wait_and_what_yes_would_share(
@@ -268,7 +267,7 @@ def test_closing_erases_the_thread_at_once_and_the_survivor_is_told(
 
 
 def test_exit_mid_hand_off_erases_it_and_the_advocate_sees_the_person_left(
-        client, advocate, listings, db_session, caplog):
+        app, client, advocate, listings, db_session, caplog):
     caplog.set_level(logging.DEBUG)
     survivor = Survivor(client)
     handoff_id = handed_off(survivor, advocate)
@@ -281,20 +280,25 @@ def test_exit_mid_hand_off_erases_it_and_the_advocate_sees_the_person_left(
     assert "The person left" in left.get_json()["error"]
     assert inbox(advocate)["mine"] == []
     assert db_session.scalar(select(func.count()).select_from(ConversationState)) == 0
+    assert app.extensions["harbor_conversations"].counts().states == 0  # the store itself
     assert SECRET_WORDS not in everything_stored(db_session)
     assert SECRET_WORDS not in caplog.text
     assert client.post("/chat/api/updates", json={"token": token, "after": 0}
                        ).get_json() == {"handoff": "none", "messages": []}
 
 
-def test_a_hand_off_expires_with_its_conversation(client, advocate, listings, db_session):
+def test_a_hand_off_expires_with_its_conversation(app, client, advocate, listings,
+                                                  db_session, monkeypatch):
     survivor = Survivor(client)
     handed_off(survivor, advocate)
-    later = utcnow() + timedelta(minutes=31)
-    assert handoffs.all_open(db_session, later) == []
-    store.purge_expired(db_session, later)
-    db_session.commit()
-    assert db_session.scalar(select(func.count()).select_from(ConversationState)) == 0
+    conversations = app.extensions["harbor_conversations"]
+    with app.app_context():  # the app's store
+        assert len(handoffs.all_open(db_session, utcnow())) == 1
+        later = utcnow() + timedelta(minutes=31)
+        monkeypatch.setattr("bot.conversations.sql_store.utcnow", lambda: later)
+        assert handoffs.all_open(db_session, later) == []
+    assert conversations.purge_expired()["conversation_state"] == 2  # state and hand-off
+    assert conversations.counts().states == 0
 
 
 def test_only_counts_remain_in_coarse_bands(client, advocate, listings, db_session):
@@ -382,13 +386,13 @@ def test_the_inbox_works_without_javascript(client, advocate, listings):
     assert "No chat open." in advocate.get("/console/inbox").get_data(as_text=True)
 
 
-def test_a_message_after_the_hand_off_vanished_is_answered_by_harbor(client, advocate,
-                                                                      listings, db_session):
+def test_a_message_after_the_hand_off_vanished_is_answered_by_harbor(app, client, advocate,
+                                                                      listings):
     survivor = Survivor(client)
     handed_off(survivor, advocate)
     key = store.conversation_key("test-hash-key", "chat", survivor.token)
-    store.erase(db_session, store.handoff_key(key))  # as if closed a moment before
-    db_session.commit()
+    # As if closed a moment before.
+    app.extensions["harbor_conversations"].erase(store.handoff_key(key))
     answer = survivor.say("menu")
     assert answer["handoff"] is False and "1 Safe place to stay" in answer["replies"][0]
 
@@ -422,5 +426,6 @@ def test_two_advocates_claiming_one_chat_at_once_get_it_once(app, client, advoca
     for thread in threads:
         thread.join(30)
     assert sorted(statuses) == [200, 409]
-    holders = [h.advocate_id for h in handoffs.all_open(db_session, utcnow())]
+    with app.app_context():
+        holders = [h.advocate_id for h in handoffs.all_open(db_session, utcnow())]
     assert len(holders) == 1 and holders[0] is not None

@@ -82,11 +82,11 @@ def test_the_sms_refusal_is_one_short_neutral_gsm7_line(signed_sms):
         assert not replies.reveals_on_lock_screen(line)
 
 
-def test_a_refused_message_advances_nothing(signed_sms, db_session):
+def test_a_refused_message_advances_nothing(signed_sms, db_session, store_session):
     use_up_sms(signed_sms)
-    remembered = db_session.scalar(select(func.count()).select_from(ProcessedMessage))
+    remembered = store_session.scalar(select(func.count()).select_from(ProcessedMessage))
     assert sms_messages(signed_sms("2")) == [LIMITED_EN]
-    assert db_session.scalar(select(func.count()).select_from(ProcessedMessage)) == remembered
+    assert store_session.scalar(select(func.count()).select_from(ProcessedMessage)) == remembered
 
 
 @pytest.mark.parametrize(("text", "intent"), NEVER_LIMITED)
@@ -314,6 +314,15 @@ class TestRedisStorage:
             for secret in (SENDER, SENDER[1:], SENDER[2:], "127.0.0.1", token,
                            database_key, database_key.split(":")[1]):
                 assert secret not in key, (secret, key)
+
+    def test_exit_deletes_the_conversation_s_counters_too(self, app, client, signed_sms,
+                                                          redis):
+        redis_client, created_keys = redis
+        signed_sms("menu")
+        (sms_counter,) = [key for key in created_keys() if "/conversation:" in key]
+        assert redis_client.exists(sms_counter)
+        signed_sms("EXIT")
+        assert not redis_client.exists(sms_counter)
 
 
 def test_many_threads_counting_in_memory_never_fail_the_store(app, caplog):

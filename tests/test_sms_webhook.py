@@ -54,14 +54,15 @@ def demo_listings(db_session):
     db_session.commit()
 
 
-def test_signed_request_gets_twiml(send_sms, db_session):
+def test_signed_request_gets_twiml(send_sms, db_session, store_session):
     (reply,) = messages_of(send_sms("hi"))
     assert "Is it safe for you to text now?" in reply
-    assert count(db_session, ConversationState) == 1
+    assert count(store_session, ConversationState) == 1
 
 
 @pytest.mark.parametrize("case", ["missing", "wrong token", "tampered", "other url"])
-def test_bad_or_missing_signature_is_refused_and_nothing_processed(send_sms, db_session, case):
+def test_bad_or_missing_signature_is_refused_and_nothing_processed(send_sms, db_session, case,
+        store_session):
     if case == "missing":
         response = send_sms("hi", signature="")
     elif case == "wrong token":
@@ -72,8 +73,8 @@ def test_bad_or_missing_signature_is_refused_and_nothing_processed(send_sms, db_
     else:
         response = send_sms("hi", url="https://elsewhere.example/sms")
     assert response.status_code == 403
-    assert count(db_session, ConversationState) == 0
-    assert count(db_session, ProcessedMessage) == 0
+    assert count(store_session, ConversationState) == 0
+    assert count(store_session, ProcessedMessage) == 0
     assert count(db_session, UsageCount) == 0
 
 
@@ -117,13 +118,14 @@ class TestTestingWithoutToken:
         assert send_sms("hi", signature="").status_code == 403
 
 
-def test_retried_message_sid_gets_the_same_reply_and_does_not_advance(send_sms, db_session):
+def test_retried_message_sid_gets_the_same_reply_and_does_not_advance(send_sms, db_session,
+        store_session):
     first = messages_of(send_sms("hi", message_id="SMretry0001"))
-    step_before = db_session.scalar(select(ConversationState.state))["step"]
+    step_before = store_session.scalar(select(ConversationState.state))["step"]
     again = messages_of(send_sms("hi", message_id="SMretry0001"))
     assert again == first
     db_session.expire_all()
-    assert db_session.scalar(select(ConversationState.state))["step"] == step_before
+    assert store_session.scalar(select(ConversationState.state))["step"] == step_before
     choice = messages_of(send_sms("1", message_id="SMretry0002"))
     assert "ZIP code" in choice[0]
     assert messages_of(send_sms("1", message_id="SMretry0002")) == choice
@@ -131,10 +133,10 @@ def test_retried_message_sid_gets_the_same_reply_and_does_not_advance(send_sms, 
     assert db_session.scalar(select(func.sum(UsageCount.count))) == 2
 
 
-def test_retry_cache_keeps_no_message_sid_in_clear(send_sms, db_session):
+def test_retry_cache_keeps_no_message_sid_in_clear(send_sms, db_session, store_session):
     sid = message_sid("visible")
     send_sms("hi", message_id=sid)
-    keys = db_session.scalars(select(ProcessedMessage.message_key)).all()
+    keys = store_session.scalars(select(ProcessedMessage.message_key)).all()
     assert keys and all(sid not in key for key in keys)
     expected = conversation_store.message_key("test-hash-key", "sms", sid)
     assert keys == [expected]
@@ -164,17 +166,21 @@ def test_a_sentence_with_stop_in_it_is_not_an_opt_out(send_sms):
     assert "911" in reply.split("\n")[0]
 
 
-def test_exit_erases_and_answers_neutrally(send_sms, db_session):
+def test_exit_erases_and_answers_neutrally(send_sms, db_session, store_session):
     messages_of(send_sms("I need a shelter in 52404"))
-    assert count(db_session, ConversationState) == 1
+    assert count(store_session, ConversationState) == 1
     assert messages_of(send_sms("EXIT")) == ["OK. This chat is cleared."]
-    assert count(db_session, ConversationState) == 0
-    assert count(db_session, ProcessedMessage) == 0
+    assert count(store_session, ConversationState) == 0
+    # The message keys stay until they expire (a re-delivery must never run again), with
+    # no conversation key and no reply: nothing in them points to the sender.
+    kept = store_session.execute(select(ProcessedMessage.conversation_key,
+                                        ProcessedMessage.reply)).all()
+    assert len(kept) == 2 and set(kept) == {("", "erased")}
 
 
-def test_conversation_key_is_an_hmac_of_the_number(send_sms, db_session):
+def test_conversation_key_is_an_hmac_of_the_number(send_sms, db_session, store_session):
     send_sms("hi")
-    key = db_session.scalar(select(ConversationState.key))
+    key = store_session.scalar(select(ConversationState.key))
     assert key == conversation_store.conversation_key("test-hash-key", "sms", SENDER)
     assert key.startswith("sms:") and SENDER not in key and SENDER[1:] not in key
 

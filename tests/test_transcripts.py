@@ -77,8 +77,13 @@ def test_every_sms_reply_is_gsm7_in_three_segments_and_neutral_on_the_lock_scree
 def test_runs_leave_no_conversation_behind(results, listings_sessions):
     from sqlalchemy import func, select
 
+    from bot.conversations.store import current_store
     from resources_db.models import ConversationState, ProcessedMessage, UsageCount
 
+    # Outside an app, run_turn keeps conversations in one in-process store: empty again.
+    assert current_store().kind == "memory"
+    assert current_store().counts().states == 0
+    assert current_store().counts().messages == 0
     with listings_sessions() as session:
         for model in (ConversationState, ProcessedMessage, UsageCount):
             assert session.scalar(select(func.count()).select_from(model)) == 0

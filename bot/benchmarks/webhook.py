@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import statistics
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -132,14 +133,25 @@ def _drive(port: int, conversations: list[list[_Request]], connections: int,
 
 
 def run_webhook_benchmark(database_url: str | None, connections: int, seconds: int,
-                          config=None, workers: int = 2) -> dict:
-    """Measure Harbor's webhook and the bare app under the same gunicorn settings."""
+                          config=None, workers: int = 2,
+                          store_url: str | None = None) -> dict:
+    """Measure Harbor's webhook and the bare app under the same gunicorn settings.
+
+    `store_url` is the conversation store (a Redis database is flushed before and after);
+    default: a scratch SQLite file of its own.
+    """
     settings = gunicorn_settings(workers)
     # Production needs a shared limit store; with none configured (a laptop's memory://)
     # the benchmark runs as HARBOR_ENV=test: the same code paths, without that check.
     storage = str((config or {}).get("RATELIMIT_STORAGE_URI") or "memory://")
     environment = "test" if storage.startswith(PER_PROCESS_LIMIT_STORES) else "production"
-    with scratch_demo_database(database_url, prefix="harbor_bench") as url:
+    with scratch_demo_database(database_url, prefix="harbor_bench") as url, \
+            tempfile.TemporaryDirectory(prefix="harbor-bench-store-") as folder:
+        store = store_url or f"sqlite:///{folder}/conversations.sqlite3"
+        if store.startswith("redis"):
+            import redis
+
+            redis.Redis.from_url(store).flushdb()
         harbor_port, bare_port = free_port(), free_port()
         env = {
             "DATABASE_URL": url,
@@ -153,6 +165,8 @@ def run_webhook_benchmark(database_url: str | None, connections: int, seconds: i
             "RATELIMIT_PER_CONVERSATION": "100000 per minute",
             "RATELIMIT_PER_ADDRESS": "1000000 per minute",
             "LOG_LEVEL": "WARNING",
+            "CONVERSATION_STORE_URL": store,
+            "PENDING_ERASURES_DIR": f"{folder}/pending-erasures",
         }
         people = max(2000, connections * seconds * 400)
         conversations = _signed_requests(env["PUBLIC_BASE_URL"], people)
@@ -165,9 +179,12 @@ def run_webhook_benchmark(database_url: str | None, connections: int, seconds: i
                                  settings=settings):
             _drive(harbor_port, conversations[-200:], connections, 2)  # warm-up
             harbor = _drive(harbor_port, conversations[:-200], connections, seconds)
+        if store.startswith("redis"):
+            redis.Redis.from_url(store).flushdb()
 
     return {
         "database": "postgresql" if url.startswith("postgres") else "sqlite",
+        "conversation_store": "redis" if store.startswith("redis") else "sqlite",
         "connections": connections,
         "seconds": seconds,
         "gunicorn": " ".join(settings),

@@ -137,17 +137,22 @@ def _act(action) -> tuple:
     handoff_id = str(_payload().get("id") or "")
     desk = _desk()
     now = utcnow()
-    handoff = handoffs.find(desk.session, handoff_id, now) if handoff_id else None
-    if handoff is None:
+    found = handoffs.find(desk.session, handoff_id, now) if handoff_id else None
+    left = _done("The person left: this chat is closed and nothing of it is kept.", 404,
+                 left=True)
+    if found is None:
         desk.session.rollback()
-        return _done("The person left: this chat is closed and nothing of it is kept.", 404,
-                     left=True)
-    try:
-        result = action(desk, handoff, now)
-    except DeskError as error:
-        desk.session.rollback()
-        return _done(str(error), 409)
-    desk.session.commit()
+        return left
+    with handoffs.held(desk.session, found, now) as handoff:
+        if handoff is None:
+            desk.session.rollback()
+            return left
+        try:
+            result = action(desk, handoff, now)
+        except DeskError as error:
+            desk.session.rollback()
+            return _done(str(error), 409)
+        desk.session.commit()
     return _done(**(result or {}))
 
 

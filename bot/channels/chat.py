@@ -19,7 +19,7 @@ the advocate's messages (and Harbor's notices: who joined, the chat closed) numb
 after `after`. Polling neither counts as a message nor keeps the conversation alive.
 
     POST /chat/api/exit  {"token": str}  (JSON or text/plain, for navigator.sendBeacon)
-      -> 204, everything linked to that conversation erased; 202 when the database is
+      -> 204, everything linked to that conversation erased; 202 when the store is
          down: the erasure is owed and the first turn that reaches it again does it
 
 One message too many (per conversation token, per client address: see
@@ -42,8 +42,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversations import handoffs, store
-from bot.conversations.pending_erasures import pending_erasures
+from bot.conversations.owed_erasures import owed_erasures
 from bot.conversations.service import commit_turn, degraded_result, erase_conversation, run_turn
+from bot.conversations.store import StoreUnavailable
 from bot.database import get_session
 from bot.extensions import csrf, over_message_limits
 from bot.texts import replies
@@ -89,7 +90,7 @@ def _live_token(session, token: object) -> str | None:
     if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
         return None
     key = store.conversation_key(current_app.config["HASH_KEY"], "chat", token)
-    return token if store.load_state(session, key, utcnow()) is not None else None
+    return token if store.current_store().load_state(key) is not None else None
 
 
 @blueprint.post("/chat/api/messages")
@@ -127,7 +128,7 @@ def messages():
         session = get_session()
         try:
             token = _live_token(session, body.get("token"))
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, StoreUnavailable) as error:
             logger.error("chat token lookup failed: %s", type(error).__name__)
             session.rollback()
             return _answer(degraded_result(text, "chat", config, hint, key=key),
@@ -178,8 +179,8 @@ def updates():
     clock = utcnow()
     try:
         view, state, handoff = handoffs.survivor_view(session, key, clock)
-        session.commit()  # an expired conversation found here is deleted
-    except SQLAlchemyError as error:
+        session.commit()
+    except (SQLAlchemyError, StoreUnavailable) as error:
         logger.error("chat updates failed: %s", type(error).__name__)
         session.rollback()
         return _error("try again", 503)
@@ -203,16 +204,13 @@ def exit_chat():
     if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
         return _error("send {\"token\": ...}")
     config = current_app.config
-    session = get_session()
     try:
-        erase_conversation(session, "chat", token, config)
-        session.commit()
-    except SQLAlchemyError as error:
+        erase_conversation(None, "chat", token, config)
+    except StoreUnavailable as error:
         logger.error("chat exit could not erase: %s", type(error).__name__)
-        session.rollback()
-        # Owed: the first turn that reaches the database again erases it (202 Accepted).
-        if pending_erasures(config).add(store.conversation_key(config["HASH_KEY"], "chat",
-                                                               token)):
+        # Owed: the first turn, on any host, that reaches the store erases it (202).
+        if owed_erasures(config).add(store.conversation_key(config["HASH_KEY"], "chat",
+                                                            token)):
             return Response(status=202)
         return _error("the conversation could not be erased now; it expires by itself", 503)
     return Response(status=204)

@@ -49,7 +49,6 @@ from bot.staff.auth import staff_required
 from bot.texts import replies
 from bot.texts.sms_text import segment_info, split_segments
 from resources_db import published_versions
-from resources_db.models import utcnow
 
 blueprint = Blueprint("console", __name__)
 
@@ -251,7 +250,10 @@ def _problem(message: str):
 def _conversation_in_progress(channel: str) -> dict | None:
     key = store.conversation_key(current_app.config["HASH_KEY"], NAMESPACE,
                                  _key_material(channel))
-    return store.load_state(get_session(), key, utcnow())
+    try:
+        return store.current_store().load_state(key)
+    except store.StoreUnavailable:
+        return None  # the page says "a fresh conversation"; the turn itself degrades
 
 
 @blueprint.get("/console")

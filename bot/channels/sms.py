@@ -17,6 +17,8 @@
   self_harm messages are always answered.
 - Every reply is GSM-7 in at most three segments (the engine renders them so).
 - Never a 500: whatever fails, Twilio gets valid TwiML with the hotline in it.
+- EXIT also starts the deletion of the conversation's messages at Twilio
+  (`bot.channels.twilio_erasure`), when REST credentials are set.
 
 Nothing here logs a number or a message body.
 """
@@ -30,6 +32,7 @@ from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.twilio_erasure import erase_at_twilio
 from bot.conversations import store as conversation_store
 from bot.conversations.service import commit_turn, degraded_result, run_turn
 from bot.database import get_session
@@ -130,6 +133,7 @@ def inbound_sms():
     sender = request.form["From"]
     text = (request.form.get("Body") or "")[:MAX_BODY_CHARACTERS]
     message_id = request.form["MessageSid"]
+    harbor_number = (request.form.get("To") or "").strip()  # the number they texted
     key = None
     try:
         key = conversation_store.conversation_key(config["HASH_KEY"], "sms", sender)
@@ -144,10 +148,15 @@ def inbound_sms():
                           classification=classification,
                           reply_from=(request.form.get("To") or "").strip())
         result = commit_turn(session, result, text, "sms", config)
+        if result.cleared:
+            erase_at_twilio(config, sender, harbor_number)
         return twiml(result.replies)
     except Exception as error:  # noqa: BLE001 - Twilio must always get valid TwiML
         logger.error("SMS turn failed: %s", type(error).__name__)
         try:
-            return twiml(degraded_result(text, "sms", config, key=key).replies)
+            result = degraded_result(text, "sms", config, key=key)
+            if result.cleared:
+                erase_at_twilio(config, sender, harbor_number)
+            return twiml(result.replies)
         except Exception:  # noqa: BLE001 - even classify failed: the fixed hotline line
             return twiml([to_gsm7(replies.say("en", "degraded"))])

@@ -3,7 +3,7 @@
 Claim (within the advocate's open-chat limit, on duty only), reply, transfer (to another
 advocate on duty with room, or back to the queue) and close. A web-chat survivor gets the
 advocate's words by polling (bot.channels.chat); an SMS survivor gets them through
-Twilio's REST API (bot.conversations.twilio_rest), sent from the number they wrote to.
+Twilio's REST API (bot.channels.twilio_rest), sent from the number they wrote to.
 Closing deletes the hand-off at once and puts the conversation back at the menu.
 
 Nothing here logs a message, a number or a key. The caller commits.
@@ -18,10 +18,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.channels.twilio_rest import TwilioRestError, delete_messages_later, send_sms
 from bot.conversations import handoffs
 from bot.conversations.handoffs import Handoff
 from bot.conversations.sealed_contact import unseal
-from bot.conversations.twilio_rest import TwilioRestError, delete_messages_later, send_sms
 from bot.engine import handoff_ended, render_for_channel
 from bot.staff import duty
 from bot.texts import replies

@@ -9,20 +9,48 @@ deletes it at once; EXIT and expiry delete it with the conversation. The only tr
 is a count per week (resources_db.usage_counts.record_handoff), in coarse bands.
 
 Advocates address a hand-off by a random id, never by the conversation key.
-The functions take the caller's session and never commit.
+The hand-off itself lives in the conversation store (`store.current_store()`: Redis, SQLite
+or memory), never in PostgreSQL; the functions take the caller's session only for the
+weekly counts, and never commit it.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.conversations import store
 from resources_db.usage_counts import DURATION_BANDS, WAIT_BANDS, band, record_handoff
+
+_COUNTS = "harbor_handoff_counts"  # session.info: the counts this transaction will write
+
+
+def _count(session: Session, **count) -> None:
+    """Count a hand-off event when the session commits, not now.
+
+    When the conversation store is the app's own SQLite file, an open write in the view's
+    session would hold the file's write lock while the store (its own connection) writes
+    the hand-off: counts are therefore written at commit, after every store write.
+    """
+    session.info.setdefault(_COUNTS, []).append(count)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_counts(session: Session) -> None:
+    for count in session.info.pop(_COUNTS, ()):
+        record_handoff(session, **count)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_counts(session: Session) -> None:
+    session.info.pop(_COUNTS, None)
+
 
 WAITING = "waiting"
 CLAIMED = "claimed"
@@ -82,17 +110,22 @@ class Handoff:
         return max(0, int((end - self.created_at).total_seconds()))
 
 
+def _seconds(ttl_minutes: int) -> int:
+    return int(ttl_minutes) * 60
+
+
 def load(session: Session, key: str, now: datetime) -> Handoff | None:
     """Return the open hand-off of conversation `key`, or None."""
-    data = store.load_state(session, store.handoff_key(key), now)
+    data = store.current_store().load_state(store.handoff_key(key))
     return Handoff.from_dict(key, data) if data else None
 
 
 def save(session: Session, handoff: Handoff, now: datetime, ttl_minutes: int) -> None:
-    """Store `handoff` and move its conversation's expiry on with it."""
-    store.save_state(session, store.handoff_key(handoff.key), store.HANDOFF_CHANNEL,
-                     handoff.to_dict(), now, ttl_minutes)
-    store.touch(session, handoff.key, now, ttl_minutes)
+    """Store `handoff` and move its conversation's expiry on with it (the same TTL)."""
+    conversations = store.current_store()
+    conversations.save_state(store.handoff_key(handoff.key), store.HANDOFF_CHANNEL,
+                             handoff.to_dict(), _seconds(ttl_minutes))
+    conversations.touch([handoff.key], _seconds(ttl_minutes))
 
 
 def open_handoff(session: Session, key: str, *, channel: str, shared: dict, now: datetime,
@@ -102,7 +135,7 @@ def open_handoff(session: Session, key: str, *, channel: str, shared: dict, now:
                       status=WAITING, shared=shared, created_at=now, contact=contact,
                       reply_from=reply_from)
     save(session, handoff, now, ttl_minutes)
-    record_handoff(session, when=now, channel=channel, event="started")
+    _count(session, when=now, channel=channel, event="started")
     return handoff
 
 
@@ -123,22 +156,29 @@ def add_message(session: Session, handoff: Handoff, sender: str, text: str, now:
 
 def all_open(session: Session, now: datetime) -> list[Handoff]:
     """Return every open hand-off, oldest first."""
-    handoffs = [Handoff.from_dict(key, data)
-                for key, data in store.live_handoff_rows(session, now) if data.get("id")]
+    prefix = store.HANDOFF_PREFIX
+    handoffs = [Handoff.from_dict(key[len(prefix):], data)
+                for key, data in store.current_store().live_states(prefix) if data.get("id")]
     return sorted(handoffs, key=lambda handoff: handoff.created_at)
 
 
 def find(session: Session, handoff_id: str, now: datetime) -> Handoff | None:
-    """Return the open hand-off with this id, locked for this transaction, or None.
-
-    Locked: two advocates acting on one chat at once act one after the other, the second
-    on what the first left (a claim already taken is refused, not taken twice).
-    """
+    """Return the open hand-off with this id, or None (act on it inside `held`)."""
     for handoff in all_open(session, now):
         if secrets.compare_digest(handoff.id, handoff_id):
-            data = store.load_state_for_update(session, store.handoff_key(handoff.key), now)
-            return Handoff.from_dict(handoff.key, data) if data else None
+            return handoff
     return None
+
+
+@contextmanager
+def held(session: Session, handoff: Handoff, now: datetime) -> Iterator[Handoff | None]:
+    """Hold this hand-off for one advocate's action; yield it as stored now, or None.
+
+    Two advocates acting on one chat at once act one after the other, the second on what
+    the first left (a claim already taken is refused, not taken twice).
+    """
+    with store.current_store().locked(store.handoff_key(handoff.key)):
+        yield load(session, handoff.key, now)
 
 
 def claim(session: Session, handoff: Handoff, advocate_id: int, advocate_name: str,
@@ -150,7 +190,7 @@ def claim(session: Session, handoff: Handoff, advocate_id: int, advocate_name: s
     handoff.advocate_name = advocate_name
     if first:
         handoff.claimed_at = now
-        record_handoff(session, when=now, channel=handoff.channel, event="claimed",
+        _count(session, when=now, channel=handoff.channel, event="claimed",
                        bucket=band(handoff.waited_seconds(now) / 60, WAIT_BANDS))
     save(session, handoff, now, ttl_minutes)
 
@@ -165,10 +205,10 @@ def release(session: Session, handoff: Handoff, now: datetime, ttl_minutes: int)
 
 def end(session: Session, handoff: Handoff, now: datetime) -> None:
     """Delete the hand-off at once and count how long it lasted."""
-    record_handoff(session, when=now, channel=handoff.channel, event="ended",
+    _count(session, when=now, channel=handoff.channel, event="ended",
                    bucket=band((now - handoff.created_at).total_seconds() / 60,
                                DURATION_BANDS))
-    store.erase(session, store.handoff_key(handoff.key))
+    store.current_store().erase(store.handoff_key(handoff.key))
 
 
 # -- the survivor's own conversation, as a hand-off changes it ---------------------------
@@ -183,14 +223,15 @@ def back_to_harbor(session: Session, handoff: Handoff, now: datetime, ttl_minute
     A web chat keeps a notice in its state until the page shows "the advocate ended this
     chat"; an SMS survivor was texted it.
     """
-    state = store.load_state(session, handoff.key, now)
+    conversations = store.current_store()
+    state = conversations.load_state(handoff.key)
     if state is None:
         return
     state = back(state) or {}
     if handoff.channel == "chat":
         state["handoff_notice"] = CLOSED_NOTICE
     namespace = handoff.key.split(":", 1)[0]
-    store.save_state(session, handoff.key, namespace, state, now, ttl_minutes)
+    conversations.save_state(handoff.key, namespace, state, _seconds(ttl_minutes))
 
 
 def survivor_view(session: Session, key: str, now: datetime) -> tuple[str, dict | None,
@@ -200,12 +241,13 @@ def survivor_view(session: Session, key: str, now: datetime) -> tuple[str, dict 
     The first part is "none" (no conversation, or no hand-off), "closed" (once, then the
     notice leaves the state without moving its expiry: polling is no activity) or "open".
     """
-    state = store.load_state(session, key, now)
+    conversations = store.current_store()
+    state = conversations.load_state(key)
     if state is None:
         return "none", None, None
     if state.get("handoff_notice") == CLOSED_NOTICE:
         state.pop("handoff_notice")
-        store.replace_state(session, key, state)
+        conversations.replace_state(key, state)
         return "closed", state, None
     handoff = load(session, key, now)
     return ("open" if handoff else "none"), state, handoff

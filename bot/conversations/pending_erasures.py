@@ -1,4 +1,4 @@
-"""Erasures owed: conversations whose EXIT was answered while the database was down.
+"""The last resort for owed erasures: a folder on this machine (see owed_erasures).
 
 EXIT must work with the database down (DESIGN.md rules 3 and 5): the person is told at
 once that the chat is cleared. What could not be deleted then is written down here, as
@@ -24,7 +24,7 @@ from pathlib import Path
 logger = logging.getLogger("harbor.pending_erasures")
 
 # "<namespace>:<64 hex digits>" (conversation_store.conversation_key), as a file name.
-_KEY = re.compile(r"^(sms|chat|console):([0-9a-f]{64})$")
+KEY_PATTERN = re.compile(r"^(sms|chat|console):([0-9a-f]{64})$")
 _FILE = re.compile(r"^(sms|chat|console)-([0-9a-f]{64})$")
 
 
@@ -38,7 +38,7 @@ class PendingErasures:
 
     def add(self, key: str) -> bool:
         """Remember that conversation `key` must be erased; return False if it could not be."""
-        match = _KEY.match(key)
+        match = KEY_PATTERN.match(key)
         if match is None:
             raise ValueError("not a conversation key")
         if self.directory is None:
@@ -69,7 +69,7 @@ class PendingErasures:
     def settled(self, keys: list[str] | tuple[str, ...]) -> None:
         """Forget keys whose erasure has been committed."""
         for key in keys:
-            match = _KEY.match(key)
+            match = KEY_PATTERN.match(key)
             if match is None or self.directory is None:
                 continue
             try:

@@ -5,6 +5,11 @@
  * no localStorage, nothing sent to another origin. Messages are shown on the page and
  * never written to storage, so closing the tab or the quick exit leaves none behind.
  *
+ * Leaving /chat by any means (another address typed, a link, Back, reload, closing the
+ * tab) ends the conversation: on `pagehide` the page empties itself, forgets the token
+ * and tells the server to erase it (sendBeacon to /chat/api/exit). A page brought back
+ * from the back/forward cache is reloaded empty, so Back never shows a conversation,
+ * and links in replies open in this tab (a new tab would outlive the quick exit).
  * While the conversation is handed off to an advocate, the page asks POST
  * /chat/api/updates every second for the advocate's messages; quick exit stops that first.
  *
@@ -230,8 +235,8 @@
       var link = document.createElement("a");
       link.textContent = found;
       if (match[1]) {
+        // Same tab, on purpose: leaving ends the conversation, and no tab stays behind.
         link.href = found;
-        link.target = "_blank";
         link.rel = "noopener noreferrer";
       } else {
         link.href = "tel:" + found.replace(/[^\d+]/g, "");
@@ -366,7 +371,6 @@
       stopUpdates();
       sessionRemove(TOKEN_KEY);
       messages.textContent = "";
-      document.getElementById("resumed-note").hidden = true;
     } else if (typeof data.token === "string" && data.token) {
       sessionSet(TOKEN_KEY, data.token);
     }
@@ -456,11 +460,33 @@
     });
   }
 
+  /* ---- leaving ends the conversation ---- */
+
+  function endConversation() {
+    var token = sessionGet(TOKEN_KEY);
+    sessionRemove(TOKEN_KEY);
+    messages.textContent = "";
+    input.value = "";
+    stopUpdates();
+    if (pendingRequest) { pendingRequest.abort(); }
+    if (token) { tellServerToErase(token); }
+  }
+
+  window.addEventListener("pagehide", function () {
+    if (!exiting) { endConversation(); }
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    // Restored from the back/forward cache: what it shows was a conversation. Start over.
+    if (event.persisted) {
+      endConversation();
+      window.location.reload();
+    }
+  });
+
+  // A token left from a page that could not say goodbye (a crash): erase it, start anew.
+  endConversation();
+
   form.hidden = false;
   languageSwitch.hidden = false;
-  if (sessionGet(TOKEN_KEY)) {
-    document.getElementById("resumed-note").hidden = false;
-    // A reload during a hand-off: the advocate's next messages still arrive.
-    startUpdates();
-  }
 }());

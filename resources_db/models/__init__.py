@@ -2,7 +2,7 @@
 
 from .accounts import ROLES, VERIFICATION_METHODS, AuditEntry, User
 from .base import Base, UTCDateTime, utcnow
-from .conversations import ConversationState, ProcessedMessage
+from .conversations import ConversationState, OwedErasure, ProcessedMessage
 from .duty import AdvocateDuty
 from .insights import HandoffCount, UsageCount
 from .listings import (
@@ -51,6 +51,7 @@ __all__ = [
     "Base",
     "ConversationState",
     "HandoffCount",
+    "OwedErasure",
     "PendingUpload",
     "ProcessedMessage",
     "PublishedVersion",

@@ -47,3 +47,17 @@ class ProcessedMessage(Base):
         Index("ix_processed_message_conversation_key", "conversation_key"),
         Index("ix_processed_message_expires_at", "expires_at"),
     )
+
+
+class OwedErasure(Base):
+    """A conversation whose EXIT was answered while its store could not be reached.
+
+    Only the conversation key (an HMAC) is kept, never state or text; the row goes as
+    soon as a host has erased that conversation. It lives in the conversation store
+    when that is SQL, and in the shared database as the fallback every host reads.
+    """
+
+    __tablename__ = "owed_erasure"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,6 +25,7 @@ from browser_steps import (
 )
 from flask import Flask, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import make_server
 
 from bot import create_app
@@ -102,7 +103,7 @@ class LiveServer:
 
     def conversation_count(self, namespace: str | None = None) -> int:
         """Count the stored conversation states (of one namespace, or all)."""
-        sessions = self.app.extensions["harbor_database"].sessions
+        sessions = sessionmaker(bind=self.app.extensions["harbor_conversations"].engine)
         query = select(func.count()).select_from(ConversationState)
         if namespace:
             query = query.where(ConversationState.key.startswith(namespace + ":"))
@@ -112,7 +113,7 @@ class LiveServer:
     def rows_linked_to_chat(self, token: str) -> int:
         """Count every stored row linked to the chat conversation of `token`."""
         key = conversation_key(self.app.config["HASH_KEY"], "chat", token)
-        sessions = self.app.extensions["harbor_database"].sessions
+        sessions = sessionmaker(bind=self.app.extensions["harbor_conversations"].engine)
         with sessions() as session:
             states = session.scalar(select(func.count()).select_from(ConversationState)
                                     .where(ConversationState.key == key))

@@ -95,14 +95,18 @@ def bench_import(as_json: bool, rows: int, database_url: str | None) -> None:
 @click.option("--connections", default=8, show_default=True)
 @click.option("--seconds", default=10, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn workers (both apps)")
+@click.option("--store-url", default=None,
+              help="CONVERSATION_STORE_URL, e.g. redis://127.0.0.1:6379/0 (its database is "
+                   "flushed); default: a scratch SQLite file")
 @with_appcontext
 def bench_webhook(as_json: bool, database_url: str | None, connections: int,
-                  seconds: int, workers: int) -> None:
+                  seconds: int, workers: int, store_url: str | None) -> None:
     """The signed SMS webhook under gunicorn against a bare Flask app, side by side."""
     from bot.benchmarks.webhook import run_webhook_benchmark
 
     figures = run_webhook_benchmark(
         database_url=database_url or None,
+        store_url=store_url or None,
         connections=connections,
         seconds=seconds,
         config=current_app.config,

@@ -28,9 +28,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.conversations.service import commit_turn, run_turn
+from bot.conversations.store import current_store
 from bot.database import get_database
 from bot.texts.replies import MENU_NEEDS
-from resources_db.models import ConversationState, ProcessedMessage, UsageCount
+from resources_db.models import UsageCount
 from resources_db.usage_counts import week_of
 
 # How people name a need, in English and Spanish (phrases the classifier recognizes).
@@ -160,8 +161,8 @@ def seed_demo_usage(
             conversations += 1
     with sessions() as session:
         counted_after = session.scalar(select(func.coalesce(func.sum(UsageCount.count), 0)))
-        states_left = session.scalar(select(func.count()).select_from(ConversationState))
-        retry_left = session.scalar(select(func.count()).select_from(ProcessedMessage))
+    left = current_store().counts()
+    states_left, retry_left = left.states, left.messages
     return SeedReport(conversations=conversations, messages=messages,
                       counted=int(counted_after) - int(counted_before),
                       states_left=states_left, retry_rows_left=retry_left)

@@ -22,21 +22,22 @@ def purge_command() -> None:
     """Delete every expired row and every owed erasure now; reseal the current counts."""
     from flask import current_app
 
-    from bot.conversations.service import forget_settled_erasures, settle_owed_erasures
-    from bot.conversations.store import purge_expired
+    from bot.conversations.owed_erasures import owed_erasures
+    from bot.conversations.store import StoreUnavailable, current_store
     from bot.database import get_database
     from resources_db.models import utcnow
     from resources_db.usage_counts import reseal_recent_counts
 
-    config = current_app.config
-    now = utcnow()
+    # Redis expires keys itself (zeros here); the SQLite store deletes them now.
+    counts = current_store().purge_expired()
     with get_database().sessions() as session:
-        settled = settle_owed_erasures(session, config)
-        counts = purge_expired(session, now)
+        try:  # EXITs owed since an outage, on any host: carried out now, not at a next turn
+            settled = owed_erasures(current_app.config, session=session).settle()
+        except StoreUnavailable:
+            settled = ()
         session.commit()
-    forget_settled_erasures(config, settled)
     with get_database().sessions() as session:
-        resealed = reseal_recent_counts(session, now.date())
+        resealed = reseal_recent_counts(session, utcnow().date())
         session.commit()
     click.echo(f"purged {counts['conversation_state']} conversation states and "
                f"{counts['processed_message']} retry-cache rows; carried out "
