@@ -26,6 +26,7 @@ import redis
 from sqlalchemy import create_engine, text
 from test_database_faults import private_postgres  # noqa: F401 - the fixture
 from twilio.request_validator import RequestValidator
+from twilio_fields import inbound_fields
 
 from bot import create_app
 from bot.conversations.store import conversation_key
@@ -40,7 +41,7 @@ REPLY_FRAGMENT = "ayuda legal cerca de 40202 (Louisville, KY)"
 
 
 def config_for(database_url: str, store_url: str, folder: Path) -> dict:
-    return {"TESTING": True, "HARBOR_ENV": "testing", "SECRET_KEY": "s", "HASH_KEY": HASH_KEY,
+    return {"TESTING": True, "HARBOR_ENV": "test", "SECRET_KEY": "s", "HASH_KEY": HASH_KEY,
             "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": database_url,
             "CONVERSATION_STORE_URL": store_url, "LOG_LEVEL": "WARNING",
             "PENDING_ERASURES_DIR": str(folder / "pending-erasures"),
@@ -48,8 +49,7 @@ def config_for(database_url: str, store_url: str, folder: Path) -> dict:
 
 
 def sms(client, body: str, message_id: str) -> str:
-    params = {"From": SENDER, "To": "+15550100000", "Body": body, "MessageSid": message_id,
-              "AccountSid": "ACdisk", "NumMedia": "0"}
+    params = inbound_fields(SENDER, body, message_id)
     signature = RequestValidator(TOKEN).compute_signature("http://localhost/sms", params)
     response = client.post("/sms", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200

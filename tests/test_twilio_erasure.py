@@ -11,11 +11,12 @@ import time
 
 import pytest
 from fake_twilio import FakeTwilio
+from twilio_fields import ACCOUNT_SID
 
 from bot.channels.twilio_erasure import wait_for_jobs
 from bot.channels.twilio_rest import RebasedHttpClient, twilio_client
 
-ACCOUNT = "AC" + "1" * 32
+ACCOUNT = ACCOUNT_SID  # the account the signed_sms fixture signs as
 SURVIVOR = "+15551230001"  # the signed_sms fixture's default sender
 HARBOR = "+15550100000"  # the number the signed_sms fixture texts
 OTHER_PERSON = "+15551239876"

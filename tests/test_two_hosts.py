@@ -102,7 +102,10 @@ def test_an_exit_answered_by_a_host_cut_off_from_the_store_is_carried_out_by_the
     try:
         with serve_harbor(postgres_url, workers=1, threads=4,
                           store_url=f"redis://127.0.0.1:{relay.port}/{database_number}",
-                          extra={"RATELIMIT_STORAGE_URI": "memory://"}) as host_a, \
+                          # Its limits in memory (production would refuse that: "test"), so
+                          # cutting its store cuts only the conversations.
+                          extra={"RATELIMIT_STORAGE_URI": "memory://",
+                                 "HARBOR_ENV": "test"}) as host_a, \
                 serve_harbor(postgres_url, workers=1, threads=4, store_url=redis_url) as host_b:
             a, b = HarborClient(host_a.port), HarborClient(host_b.port)
             (listed,) = b.sms(SENDER, "I need a safe place to stay near 52404",

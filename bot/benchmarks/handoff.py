@@ -141,7 +141,7 @@ def run_handoff_benchmark(*, database_url: str | None, rounds: int, config: Mapp
     password = secrets.token_urlsafe(16)
     with scratch_demo_database(database_url, prefix="harbor_bench_handoff") as url:
         app = create_app({
-            "DATABASE_URL": url, "HARBOR_ENV": "testing", "TESTING": True,
+            "DATABASE_URL": url, "HARBOR_ENV": "test", "TESTING": True,
             "SECRET_KEY": "bench-secret", "HASH_KEY": "bench-hash",
             "TWILIO_AUTH_TOKEN": "bench-token", "WTF_CSRF_ENABLED": False,
             "LOG_LEVEL": "WARNING", "RATELIMIT_PER_CONVERSATION": "100000 per minute",
