@@ -153,7 +153,7 @@ def test_the_redis_store_expires_keys_natively(private_redis):
 
 @pytest.fixture
 def persistent_redis(tmp_path):
-    from conftest import PrivateRedis
+    from private_redis import PrivateRedis
 
     server = PrivateRedis(tmp_path)
     redis.Redis.from_url(server.url).config_set("save", "3600 1")
