@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .matcher import Classification
@@ -80,6 +80,9 @@ class EvaluationReport:
     language_checked: int
     language_correct: int
     places: dict[str, tuple[int, int]]  # "zip"/"city"/"state" -> (found, labelled)
+    # "danger"/"self_harm" -> (rows whose safety signal was found, rows labelled with it):
+    # the signal counts even where another intent is the label ("EXIT hes here").
+    safety_found: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def false_alarms(self) -> tuple[Miss, ...]:
@@ -136,6 +139,7 @@ def evaluate(rows: Iterable[EvaluationRow],
     confusion: Counter[tuple[str, str]] = Counter()
     misses: list[Miss] = []
     places: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    safety_found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     total = correct = language_checked = language_correct = 0
     for row in rows:
         result = classifier(row.text)
@@ -149,6 +153,10 @@ def evaluate(rows: Iterable[EvaluationRow],
             expected_count[row.labels[0]] += 1
             confusion[(row.labels[0], result.intent)] += 1
             misses.append(Miss(row.text, row.labels, result.intent, result.score))
+        wanted_safety = row.safety or _SAFETY_OF.get(row.labels[0], "")
+        if wanted_safety:
+            safety_found[wanted_safety][1] += 1
+            safety_found[wanted_safety][0] += getattr(result, "safety", "") == wanted_safety
         if row.language:
             language_checked += 1
             language_correct += result.language == row.language
@@ -174,11 +182,21 @@ def evaluate(rows: Iterable[EvaluationRow],
         language_checked=language_checked,
         language_correct=language_correct,
         places={key: (found, labelled) for key, (found, labelled) in places.items()},
+        safety_found={key: (found, labelled)
+                      for key, (found, labelled) in sorted(safety_found.items())},
     )
 
 
-def format_report(report: EvaluationReport, source: str = "") -> str:
-    """Return the report as plain text for a terminal."""
+_SAFETY_OF = {"emergency": "danger", "self_harm": "self_harm"}
+
+
+def format_report(report: EvaluationReport, source: str = "",
+                  figures_only: bool = False) -> str:
+    """Return the report as plain text for a terminal.
+
+    `figures_only` leaves every message out (counts only): the locked test part is
+    measured that way, so no one tuning the rules reads its sentences.
+    """
     lines = []
     title = f"Intent evaluation{f' of {source}' if source else ''}"
     lines.append(title)
@@ -200,8 +218,16 @@ def format_report(report: EvaluationReport, source: str = "") -> str:
             f"{figures.correct:6d} {figures.precision:9.0%} {figures.recall:7.0%}"
         )
     lines.append("")
+    for signal, (found, labelled) in report.safety_found.items():
+        lines.append(f"safety signal {signal}: {found}/{labelled} found"
+                     f" = {found / labelled:.1%}")
     lines.append(f"false alarms (no safety label, read as emergency or self_harm): "
                  f"{len(report.false_alarms)}")
+    if figures_only:
+        lines.append("confusion pairs (labelled -> chosen: count):")
+        lines.extend(f"  {expected} -> {got}: {count}"
+                     for expected, got, count in report.confusions)
+        return "\n".join(lines)
     for miss in report.false_alarms:
         lines.append(f"      {miss.text!r} ({'|'.join(miss.labels)} -> {miss.got})")
     lines.append("")

@@ -101,14 +101,23 @@ from of out de del casa relacion matrimonio pareja el ella trabajo ciudad pais v
 # Words that may stand around an exit word without making it a sentence about something
 # else: courtesy, "now", what to erase ("this chat", "my data", "todo"), a request frame.
 EXIT_FILLER = frozenset("""
-please pls plz now right away asap immediately quick quickly fast all everything every
+please pls plz now right away asap rn immediately quick quickly fast all everything every
 this that it the my our chat chats history messages message msgs texts text conversation
 convo data info information number thread app screen here out just i want to need can you
 could would u me for of from and okay ok yes again
 ya ahora ahorita rapido todo toda todos esto este eso la el los las lo mi mis datos chat
 conversacion mensajes mensaje historial por favor porfa xfa quiero necesito puedes me de
-del aqui y si ok
+del aqui y si ok pronto inmediatamente urgente
 """.split())
+# Words that say why an exit is urgent when they follow the exit order at once: the
+# abuser is here, coming, looking ("EXIT hes here", "borra todo ya viene").
+EXIT_ALARM_WORDS = frozenset("""
+hes shes coming comes here home back door stairs watching looking walking
+viene llego llega llegando aqui aca esta viendo mirando entrando
+""".split())
+_LEAVING_NOT_HOME = LEAVING_WORDS - {"home", "el"}  # "exit exit hes home" is an order
+# Who is coming, between the exit order and the alarm word ("exit he is here").
+_EXIT_ALARM_SUBJECTS = frozenset("he she is s just already ya el ella".split())
 # The second word of a two-word exit ("clear pls", "borrar todo", "exit now").
 EXIT_COMPANIONS = frozenset({
     "please", "now", "all", "everything", "this", "it", "chat", "history", "messages",
@@ -478,7 +487,11 @@ class CompiledRules:
         """
         if not words or len(words) > EXIT_MAX_WORDS + 4:
             return None
-        words = _joined_spelled_letters(words)
+        words = self._split_run_together(_joined_spelled_letters(words))
+        if self._exit_then_alarm(words):
+            return self._exit_word(words[0])
+        if _closes_the_chat(words):
+            return "es" if words[0] in _SPANISH_CHAT_VERBS else "en"
         entry = self.whole_message.get(" ".join(cut_long_runs(word) for word in words))
         if entry and entry[0] == "exit":
             return entry[1]
@@ -508,6 +521,39 @@ class CompiledRules:
         if len(rest) <= 3 and self.places.find(" ".join(rest), rest)[1]:
             return first
         return None
+
+    def _split_run_together(self, words: list[str]) -> list[str]:
+        """Split an exit word typed together with its filler: "exitnow", "borrartodo"."""
+        split: list[str] = []
+        for word in words:
+            for keyword in self.exit_words:
+                rest = word[len(keyword):]
+                if word.startswith(keyword) and len(rest) >= 2 and (
+                        rest in EXIT_FILLER or rest in self.exit_words):
+                    split += [keyword, rest]
+                    break
+            else:
+                split.append(word)
+        return split
+
+    def _exit_then_alarm(self, words: list[str]) -> bool:
+        """True for an exit order followed by why it is urgent: "exit exit hes home",
+        "erase this now hes coming up the stairs", "salir ya viene".
+
+        The exit word comes first, and only exit or filler words stand between it and
+        the first alarm word: "salir de la casa ya viene" (the house) is about leaving.
+        """
+        if len(words) < 2 or not self._exit_word(words[0]) or len(words[0]) < EXIT_MIN_LETTERS:
+            return False
+        if set(words) & _LEAVING_NOT_HOME:
+            return False  # "exit he is here from him": a sentence about leaving
+        for word in words[1:]:
+            if word in EXIT_ALARM_WORDS:
+                return True
+            if (word not in EXIT_FILLER and word not in _EXIT_ALARM_SUBJECTS
+                    and not self._exit_word(word)):
+                return False
+        return False
 
     def _short_exit(self, words: list[str]) -> str | None:
         exit_like = [self._exit_word(word) for word in words]
@@ -830,6 +876,29 @@ class CompiledRules:
                 if other not in taken and self.group[other] != "control":
                     alternatives.append((other, 0))
         return Classification(intent, int(score), language, entities, alternatives)
+
+
+# Verbs that erase only with the chat as their object: "close this chat", "remove my
+# messages", "cierra el chat" ("close the door", "remove him from the lease" are not exit).
+_CHAT_VERBS = frozenset("close end leave hide remove destroy purge shred kill".split())
+_SPANISH_CHAT_VERBS = frozenset("cerrar cierra cierre quitar quita destruir terminar".split())
+_SIGN_OUT = frozenset({"log", "sign", "logout", "signout"})
+_CHAT_OBJECTS = frozenset("""
+chat chats convo conversation conversations messages message msgs texts history thread
+threads app data session conversacion mensajes mensaje historial datos sesion
+""".split())
+
+
+def _closes_the_chat(words: list[str]) -> bool:
+    """True for a chat verb whose object is the chat: every other word is filler."""
+    words = [word for word in words if word not in ("out", "off")]  # "log out", "sign off"
+    if not words or words[0] not in _CHAT_VERBS | _SPANISH_CHAT_VERBS | _SIGN_OUT:
+        return False
+    rest = words[1:]
+    if words[0] in _SIGN_OUT:
+        return all(word in EXIT_FILLER for word in rest)
+    return (bool(set(rest) & _CHAT_OBJECTS)
+            and all(word in EXIT_FILLER or word in _CHAT_OBJECTS for word in rest))
 
 
 def _joined_spelled_letters(words: list[str]) -> list[str]:

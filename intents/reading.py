@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .matcher import LEAVING_WORDS, Classification, compiled_rules
+from .matcher import CARRIER_INTENTS, LEAVING_WORDS, Classification, compiled_rules
 from .second_opinion import Opinion, SecondOpinion, second_opinion
 
 _SHIPPED = object()
@@ -28,6 +28,8 @@ MODEL_CONTROL_AT = 0.50
 RULES_SURE_AT = 85
 SURE_RULES_LIFT = 3.0
 SWITCH_AT = 0.5
+SWITCH_RATIO = 1.0
+RULES_SAFETY_SURE_AT = 0
 MODEL_LANGUAGES = ("en", "es")  # what the second opinion was trained on
 GOT_OUT_LIFT = 2.0
 # Word pairs that say the person is out of danger now (normalized, no accents).
@@ -107,11 +109,16 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             # and i keep looking at it"): then which safety line comes first is the model's.
             danger = opinion.probability("safety", "danger")
             despair = opinion.probability("safety", "self_harm")
-            # Only where the rules found nothing but a means: their own words for danger
-            # ("going to kill me") or despair ("kill herself") are not overruled.
-            if (safety == "danger" and found.means_only and despair >= SWITCH_AT
-                    and despair > danger):
+            # Where the rules found nothing but a means, or found danger only weakly
+            # ("i stood on the edge of the garage", "this is his last day"): their own
+            # sure words for danger ("going to kill me") or despair are not overruled.
+            weak = found.means_only or rules.score < RULES_SAFETY_SURE_AT
+            if (safety == "danger" and weak and despair >= SWITCH_AT
+                    and despair > SWITCH_RATIO * danger):
                 safety, intent = "self_harm", "self_harm"
+            elif (safety == "self_harm" and rules.score < RULES_SAFETY_SURE_AT
+                  and danger >= SWITCH_AT and danger > SWITCH_RATIO * despair):
+                safety, intent = "danger", "emergency"
     elif opinion is not None:
         # The rules sure of a need ("how do i get ebt") ask more of the model.
         sure = rules.intent != "unknown" and rules.score >= RULES_SURE_AT
@@ -137,6 +144,8 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
         wanted = MODEL_INTENT_AT if rules.intent != "unknown" else MODEL_UNKNOWN_AT
         if group.get(best) == "control":
             wanted = max(wanted, MODEL_CONTROL_AT)  # a wrong "exit" erases the conversation
+        if best in CARRIER_INTENTS:
+            best = ""  # STOP and START are the carrier's exact words, never a guess
         if best == "exit" and LEAVING_WORDS & set(words):
             best = ""  # "exit this relationship" is about leaving (the taxonomy's rule)
         if best and rules_unsure and probability >= wanted:

@@ -64,8 +64,10 @@ def eval_group() -> None:
               help="read each row with a second opinion trained without it (this many "
                    "folds): what the shipped model would make of messages it never saw")
 @click.option("--rules-only", is_flag=True, help="leave the second opinion out")
+@click.option("--figures-only", is_flag=True,
+              help="print counts only, no message (how the locked test part is read)")
 def eval_intents_command(file: str | None, min_accuracy: float | None, folds: int,
-                         rules_only: bool) -> None:
+                         rules_only: bool, figures_only: bool) -> None:
     """Evaluate classify() on FILE (TSV: text, labels[, lang, zip, city, state])."""
     use_live_version()
     from intents.evaluation import DEV_SET, evaluate, format_report, read_evaluation_file
@@ -86,7 +88,7 @@ def eval_intents_command(file: str | None, min_accuracy: float | None, folds: in
 
         classifier = reader_that_never_saw(rows, folds)
     report = evaluate(rows, classifier)
-    click.echo(format_report(report, source=path))
+    click.echo(format_report(report, source=path, figures_only=figures_only))
     if min_accuracy is not None and report.accuracy < min_accuracy:
         sys.exit(1)
 
