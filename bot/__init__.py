@@ -81,7 +81,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
     if app.config.get("WARM_UP", True):
+        from bot.channels import twilio_rest
         from intents import warm_up
 
         warm_up()
+        twilio_rest.load_library()  # loaded lazily since the CLI's apps skip it
     return app
