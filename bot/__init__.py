@@ -17,9 +17,18 @@ if TYPE_CHECKING:
 def create_app(config: dict | None = None) -> Flask:
     """Build the Harbor app; `config` overrides environment variables of the same name.
 
-    `WARM_UP` (default true) compiles the intent rules and loads the place index now, so
-    no survivor's first text waits for them; the `harbor` CLI turns it off, because most
-    commands need neither (those that do load them on first use).
+    `WARM_UP` (default true) compiles the intent rules, loads the place index and
+    Twilio's REST library now, so no survivor's first text waits for them; the `harbor`
+    CLI turns it off, because most commands need none of them (those that do load them
+    on first use).
+
+    `SURFACES` (default true) registers the surfaces (the blueprints), what only a
+    request uses (body limits, input guards, security headers, error pages) and the
+    CLI's commands (`flask --app bot`). False builds an app for the database alone:
+    config, logging, database, live version, conversation store and the extensions
+    (rate-limit counters included, which an erasure clears); the `harbor` CLI does so
+    for the commands that need nothing more (`bot.cli.DATABASE_ONLY_COMMANDS`), so they
+    do not import the engine, the console or the inbox.
     """
     # Imported here, not at the top: `import bot` (every `harbor` command) stays cheap.
     from flask import Flask
@@ -50,12 +59,28 @@ def create_app(config: dict | None = None) -> Flask:
 
     conversation_store.init_app(app)
 
-    from bot import extensions, request_bodies, request_guards
+    from bot import extensions
 
-    request_guards.init_app(app)
-    request_bodies.init_app(app)  # first of all: before the guards or CSRF read a form
+    surfaces = app.config.get("SURFACES", True)
+    if surfaces:
+        from bot import request_bodies, request_guards
+
+        request_guards.init_app(app)
+        request_bodies.init_app(app)  # first of all: before the guards or CSRF read a form
     extensions.init_app(app)
+    if surfaces:
+        _register_surfaces(app)
+    if app.config.get("WARM_UP", True):
+        from bot.channels import twilio_rest
+        from intents import warm_up
 
+        warm_up()
+        twilio_rest.load_library()  # else loaded by the first REST call (an EXIT's erasure)
+    return app
+
+
+def _register_surfaces(app: Flask) -> None:
+    """Register the blueprints, the response hooks and the CLI's commands on `app`."""
     from bot import security_headers
     from bot.channels import advocate_inbox, chat, chat_page, console, console_changes, health, sms
     from bot.staff import admin, auth
@@ -80,8 +105,3 @@ def create_app(config: dict | None = None) -> Flask:
     from bot.cli import register_commands
 
     register_commands(app)
-    if app.config.get("WARM_UP", True):
-        from intents import warm_up
-
-        warm_up()
-    return app

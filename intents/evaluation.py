@@ -15,8 +15,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .matcher import Classification
+if TYPE_CHECKING:  # the matcher (rapidfuzz) loads when something is evaluated
+    from .matcher import Classification
 
 # The shared evaluation set lives beside the repository (<repo>/../shared/eval/), where the
 # team keeps it; a copy ships in the package so a clean clone (CI) and an installed Harbor

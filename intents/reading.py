@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .matcher import CARRIER_INTENTS, LEAVING_WORDS, Classification, compiled_rules
+from .populations import WHO_WORDS
 from .second_opinion import Opinion, SecondOpinion, second_opinion
 
 _SHIPPED = object()
@@ -45,25 +46,6 @@ SAFETY_INTENTS = {"emergency": "danger", "self_harm": "self_harm"}
 # What the reading may name as a need: the rule files' own groups (need and support).
 NEED_GROUPS = frozenset({"need", "support"})
 
-# Populations by the words people use for them (normalized: no accents, lower case).
-WHO_WORDS = {
-    "children": "kid kids child children son sons daughter daughters baby babies toddler "
-                "hijo hijos hija hijas nino ninos nina ninas bebe bebes nene nenes",
-    "teens": "teen teens teenager teenagers adolescente adolescentes youth highschool "
-             "chamaco muchacho muchacha",
-    "pets": "pet pets dog dogs cat cats puppy perro perros gato gatos mascota mascotas "
-            "perrito perrita",
-    "men": "man men male guy hombre hombres varon",
-    "lgbtq": "gay lesbian lesbiana trans transgender queer nonbinary bisexual lgbt lgbtq "
-             "lgbtqia",
-    "deaf": "deaf sordo sorda sordos asl",
-    "disabilities": "disabled disability disabilities wheelchair autism autistic blind "
-                    "discapacidad discapacitado discapacitada ciego ciega silla",
-    "elders": "elderly elder elders grandma grandmother grandpa grandfather abuela abuelo "
-              "anciana anciano abuelita abuelito",
-    "immigrants": "undocumented immigrant immigrants papers papeles indocumentado "
-                  "indocumentada inmigrante inmigrantes migra",
-}
 _WHO = {word: group for group, words in WHO_WORDS.items() for word in words.split()}
 # Words that say "now" whatever stands around them.
 _NOW = frozenset("asap hurry emergency rapido urgente emergencia".split())

@@ -5,7 +5,7 @@ One category can hold different help: a custody question and a U visa question a
 `sub_need_of(text, need)` names the sub-need of `resources_db.vocabulary.SUB_NEEDS` the
 words point to ("custody" -> `family`), or "" when they point to none or to several
 equally. `ages_named(text)` adds the populations an age names ("my 15-year-old" ->
-teens), which the reading's word list (`intents.reading.WHO_WORDS`) cannot see.
+teens), which the word list (`intents.populations.WHO_WORDS`) cannot see.
 
 Phrases are matched on folded text (`text_folding.fold`: no accents, no punctuation,
 lower case), as whole words, English and Spanish side by side.

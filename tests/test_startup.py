@@ -19,11 +19,12 @@ HEAVY = ("sqlalchemy.orm", "alembic", "rapidfuzz", "zipcodes", "numpy", "yaml",
          "intents.matcher", "resources_db.geography", "twilio", "wtforms")
 
 
-def modules_after(code: str) -> set[str]:
+def modules_after(code: str, stdin: str = "") -> set[str]:
     probe = (f"import sys, json\n{code}\n"
              "print('MODULES=' + json.dumps(sorted(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=False, env={**os.environ, "HARBOR_ENV": "development"})
+                            check=False, env={**os.environ, "HARBOR_ENV": "development"},
+                            input=stdin)
     line = [text for text in result.stdout.splitlines() if text.startswith("MODULES=")]
     assert line, result.stdout + result.stderr
     return set(json.loads(line[0].removeprefix("MODULES=")))
@@ -51,6 +52,76 @@ def test_a_command_that_needs_no_rules_builds_its_app_without_warming_up(tmp_pat
         "from intents import matcher\n"
         "assert matcher.compiled_rules.cache_info().currsize == 0, 'rules were compiled'\n")
     assert "alembic" in loaded  # it did migrate
+
+
+# What only conversations need: the matcher (rapidfuzz), the reader's model (numpy) and
+# Twilio's REST library (requests). A worker loads them when it warms up; a command that
+# needs only the database must not pay for them, nor for the app's pages.
+CONVERSATION_ONLY = ("intents.matcher", "intents.reading", "rapidfuzz", "numpy",
+                     "twilio.rest", "requests")
+SURFACES = ("bot.channels.sms", "bot.channels.console", "bot.channels.advocate_inbox",
+            "bot.staff.admin", "bot.engine")
+
+
+@pytest.mark.parametrize("args", [
+    ["db", "upgrade"],
+    ["organizations", "create", "Cedar Partners"],
+    ["users", "create", "admin@example.org", "--role", "admin"],
+    ["users", "list"],
+    ["purge"],
+], ids=" ".join)
+def test_a_database_only_command_loads_nothing_conversations_or_pages_need(tmp_path, args):
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    loaded = modules_after(
+        "from bot.cli import harbor\n"
+        f"import os; os.environ['DATABASE_URL'] = {database!r}\n"
+        "harbor.main(['db', 'upgrade'], prog_name='harbor', standalone_mode=False)\n"
+        f"harbor.main({args!r}, prog_name='harbor', standalone_mode=False)\n",
+        stdin="correct horse battery staple\n")
+    assert "bot.conversations.store" in loaded  # its app was built, the store opened
+    assert sorted(set(CONVERSATION_ONLY + SURFACES) & loaded) == []
+
+
+def test_the_whole_app_unwarmed_registers_every_page_and_loads_nothing_conversations_need(
+        tmp_path):
+    loaded = modules_after(
+        "from bot import create_app\n"
+        f"app = create_app({{'DATABASE_URL': 'sqlite:///{tmp_path / 'db.sqlite3'}', "
+        "'WARM_UP': False})\n"
+        "assert {'sms', 'chat', 'console', 'admin'} <= set(app.blueprints), app.blueprints\n"
+        "assert 'users' in app.cli.commands\n")
+    assert set(SURFACES) <= loaded
+    assert sorted(set(CONVERSATION_ONLY) & loaded) == []
+
+
+def test_a_warmed_up_worker_still_loads_them_at_boot(tmp_path):
+    loaded = modules_after(
+        "from bot import create_app\n"
+        f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path / 'db.sqlite3'}'}})\n")
+    assert sorted(set(CONVERSATION_ONLY) & loaded) == sorted(CONVERSATION_ONLY)
+
+
+@pytest.mark.parametrize(("command", "surfaces"), [("db", False), ("users", False),
+                                                   ("run", True), ("rules", True)])
+def test_only_a_database_only_command_gets_an_app_without_surfaces(
+        tmp_path, monkeypatch, command, surfaces):
+    import click
+
+    from bot.cli import _create_app_for_cli, harbor
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    with click.Context(harbor) as context:
+        context.invoked_subcommand = command
+        app = _create_app_for_cli()
+    assert ("sms" in app.blueprints) is surfaces
+    assert "harbor_database" in app.extensions and "harbor_conversations" in app.extensions
+
+
+def test_the_database_only_commands_are_commands():
+    from bot.cli import COMMAND_MODULES, DATABASE_ONLY_COMMANDS
+
+    assert DATABASE_ONLY_COMMANDS <= set(COMMAND_MODULES)
+    assert "run" not in DATABASE_ONLY_COMMANDS  # it serves the pages
 
 
 @pytest.fixture

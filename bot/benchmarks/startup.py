@@ -3,8 +3,8 @@
 Measured as wall-clock seconds (median and worst of `rounds` runs, each run a new Python
 process, as a shell or gunicorn starts one) and as the CPU seconds each used (median),
 which a busy machine distorts far less than the clock:
-- `harbor --help`, and `harbor db upgrade` (a command that builds the app but needs no
-  rules and no place index);
+- `harbor --help`, and `harbor db upgrade` (a command that builds the database-only app:
+  no blueprints, no rules, no place index);
 - `harbor classify TEXT`, which needs both (compiled from the rule files, the place
   index loaded from the index cache);
 - a worker boot: what one gunicorn worker does before it answers (import the app,

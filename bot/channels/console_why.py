@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.conversations.service import DatabaseListings
-from intents.matcher import Classification, compiled_rules
 from resources_db.geography import Place
 from resources_db.listing_rules import stale_before
 from resources_db.search import RADII_MILES, SearchHit, SearchResults
+
+if TYPE_CHECKING:
+    from intents.matcher import Classification
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class Reading:
 
 def explain_reading(text: str, classification: Classification) -> Reading:
     """Return why `text` was read as `classification` (with the rules in force here)."""
+    from intents.matcher import compiled_rules  # loaded by the reading it explains
+
     rules = compiled_rules()
     explanation = rules.explain(text)
     by_rules = rules.classify(text)

@@ -24,10 +24,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
+if TYPE_CHECKING:
+    from twilio.rest import Client
 
 REQUEST_TIMEOUT_SECONDS = 10.0
 # Quiet by design: a request URL can hold a phone number (Messages list filters).
@@ -37,24 +39,45 @@ _http_logger.setLevel(logging.WARNING)
 logging.getLogger("urllib3.connectionpool").setLevel(logging.WARNING)
 
 
-class RebasedHttpClient(TwilioHttpClient):
-    """Twilio's HTTP client with every request sent to `base_url` instead of Twilio."""
+# Twilio's library (and requests under it) loads on the first REST call, not with the
+# app: the app imports this module through the inbox, and most `harbor` commands and
+# many workers' first minutes never call Twilio (tests/test_startup.py).
+@cache
+def _rebased_client_class() -> type:
+    from twilio.http.http_client import TwilioHttpClient
 
-    def __init__(self, base_url: str, **kwargs) -> None:
-        super().__init__(logger=_http_logger, timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
-        parts = urlsplit(base_url.rstrip("/"))
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("TWILIO_API_URL must be an http(s) URL")
-        self.base = parts
+    class RebasedHttpClient(TwilioHttpClient):
+        """Twilio's HTTP client with every request sent to `base_url` instead of Twilio."""
 
-    def rebase(self, url: str) -> str:
-        """Return `url` with Twilio's origin replaced by the base URL (path kept)."""
-        parts = urlsplit(url)
-        return urlunsplit((self.base.scheme, self.base.netloc,
-                           self.base.path + parts.path, parts.query, ""))
+        def __init__(self, base_url: str, **kwargs) -> None:
+            super().__init__(logger=_http_logger, timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
+            parts = urlsplit(base_url.rstrip("/"))
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("TWILIO_API_URL must be an http(s) URL")
+            self.base = parts
 
-    def request(self, method, url, *args, **kwargs):  # noqa: D102 - TwilioHttpClient's
-        return super().request(method, self.rebase(url), *args, **kwargs)
+        def rebase(self, url: str) -> str:
+            """Return `url` with Twilio's origin replaced by the base URL (path kept)."""
+            parts = urlsplit(url)
+            return urlunsplit((self.base.scheme, self.base.netloc,
+                               self.base.path + parts.path, parts.query, ""))
+
+        def request(self, method, url, *args, **kwargs):  # noqa: D102 - TwilioHttpClient's
+            return super().request(method, self.rebase(url), *args, **kwargs)
+
+    return RebasedHttpClient
+
+
+def load_library() -> None:
+    """Import Twilio's REST library now (a worker's warm-up), not on the first call."""
+    _rebased_client_class()
+    import twilio.rest  # noqa: F401
+
+
+def __getattr__(name: str):
+    if name == "RebasedHttpClient":
+        return _rebased_client_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def twilio_client(config: Mapping) -> Client | None:
@@ -65,8 +88,11 @@ def twilio_client(config: Mapping) -> Client | None:
     token = str(config.get("TWILIO_AUTH_TOKEN") or "")
     if not account or not ((key_sid and key_secret) or token):
         return None
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
     base_url = str(config.get("TWILIO_API_URL") or "")
-    http_client = (RebasedHttpClient(base_url) if base_url
+    http_client = (_rebased_client_class()(base_url) if base_url
                    else TwilioHttpClient(logger=_http_logger, timeout=REQUEST_TIMEOUT_SECONDS))
     if key_sid and key_secret:
         return Client(key_sid, key_secret, account_sid=account, http_client=http_client)

@@ -9,6 +9,8 @@ Start-up is kept short (`harbor bench startup` measures it): this is Click's laz
 subcommand loading, so `harbor --help` imports no command module and builds no app,
 `harbor X` imports only X's module, and the app a command builds skips the warm-up
 (the rules and the place index load on first use, for the commands that need them).
+A command that needs only the database (DATABASE_ONLY_COMMANDS) gets an app without its
+surfaces: no blueprints, so none of the modules behind the pages and the APIs.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
 }
 
 
+# Commands that need the database and nothing of the web app: `harbor` builds their app
+# without the surfaces (`create_app`'s SURFACES), whose blueprints import the engine, the
+# console, the safety gate and the inbox (`harbor bench startup` measures `db upgrade`).
+# Every other command (`run` serves the app) gets the whole app, as `flask --app bot`.
+DATABASE_ONLY_COMMANDS = frozenset({
+    "db", "demo", "duty", "organizations", "purge", "resources", "users"})
+
+
 def _module(name: str):
     return importlib.import_module(f"{commands_package.__name__}.{name}")
 
@@ -64,9 +74,13 @@ def register_commands(app: Flask) -> None:
 
 
 def _create_app_for_cli() -> Flask:
+    """Build the app a command runs in: no warm-up; no surfaces for a database-only one."""
     from bot import create_app
 
-    return create_app({"WARM_UP": False})
+    context = click.get_current_context(silent=True)
+    command = context.find_root().invoked_subcommand if context else None
+    return create_app({"WARM_UP": False,
+                       "SURFACES": command not in DATABASE_ONLY_COMMANDS})
 
 
 class HarborGroup(FlaskGroup):

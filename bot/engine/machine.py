@@ -28,7 +28,7 @@ from bot.engine.state import State
 from bot.engine.transitions import Event, Step, transition_for
 from bot.texts import replies
 from bot.texts.sms_text import to_gsm7
-from intents.reading import WHO_WORDS
+from intents.populations import WHO_WORDS
 from intents.sub_needs import ages_named, sub_need_of
 from resources_db import geography
 from resources_db.geography import Place, PlaceLookup

@@ -25,23 +25,21 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.conversations import transcripts as transcript_tests
 from bot.publishing.content import Content
 from bot.texts import replies
 from bot.texts.sms_text import as_sent, has_vietnamese_marks, is_gsm7, segment_info, to_gsm7
 from intents.evaluation import DEV_SET, EvaluationRow, read_evaluation_file
-from intents.matcher import Classification, CompiledRules
 from intents.published import compile_rule_texts, rule_set_key
 from intents.rules import RuleFileError
-from intents.safety_gate import (
-    GUARDED_INTENTS,
-    ReadingComparison,
-    SafetyBreak,
-    compare_readings,
-    live_readings_of,
-    safety_breaks,
-)
+
+if TYPE_CHECKING:
+    # At run time these load with the first check: the app imports this module through
+    # the console, and the matcher and the reader (numpy) are no start-up cost.
+    from intents.matcher import Classification, CompiledRules
+    from intents.safety_gate import ReadingComparison, SafetyBreak
 
 LOCKED_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "corpus" / "locked.tsv"
 MAX_SEGMENTS = 3
@@ -117,6 +115,8 @@ class GateReport:
 
     def guarded_recall(self) -> list[tuple[str, float, float]]:
         """Return (intent, live, candidate) recall on the locked set for the guarded intents."""
+        from intents.safety_gate import GUARDED_INTENTS
+
         if self.locked is None:
             return []
         return [(intent, self.locked.live.accuracy_of(intent),
@@ -166,6 +166,8 @@ def _readings_of(rows: list[EvaluationRow], path: Path, rules: CompiledRules, ru
                  rules_alone: bool) -> dict[str, Classification]:
     """Return how `rules` read the file's rows, kept for the few rule sets seen last
     (the live one, and the edit an advocate previews and then publishes)."""
+    from intents.safety_gate import live_readings_of
+
     stat = path.stat()
     cache_key = (rules_key, str(path), stat.st_mtime_ns, stat.st_size, rules_alone)
     with _readings_cache_lock:
@@ -184,6 +186,8 @@ def _readings_of(rows: list[EvaluationRow], path: Path, rules: CompiledRules, ru
 def _compare(name: str, path: Path, live: CompiledRules, live_key: str,
              candidate: CompiledRules, candidate_key: str,
              rules_alone: bool = False) -> ReadingComparison:
+    from intents.safety_gate import compare_readings
+
     rows = _rows(path)
     before = _readings_of(rows, path, live, live_key, rules_alone)
     after = _readings_of(rows, path, candidate, candidate_key, rules_alone)
@@ -227,6 +231,8 @@ def check(candidate: Content, live: Content, config: Mapping,
           locked_set: Path | str | None = None, dev_set: Path | str | None = None,
           transcripts: bool = True) -> GateReport:
     """Run the whole gate on `candidate` against `live`; the report says pass or why not."""
+    from intents.safety_gate import safety_breaks
+
     report = GateReport()
     report.text_problems = text_problems(candidate)
     candidate_texts = candidate.rule_set()
