@@ -21,21 +21,39 @@ from .second_opinion import Opinion, SecondOpinion, second_opinion
 
 _SHIPPED = object()
 
-DANGER_AT = 0.30
+DANGER_AT = 0.30  # the model's danger above this, and the intent is emergency
 SELF_HARM_AT = 0.20
+DANGER_SIGNAL_AT = 0.30  # above this, the danger signal (the line first) is given
+SELF_HARM_SIGNAL_AT = 0.20
 MODEL_INTENT_AT = 0.30
 MODEL_UNKNOWN_AT = 0.20
 MODEL_CONTROL_AT = 0.50
 RULES_SURE_AT = 85
 SURE_RULES_LIFT = 3.0
-SWITCH_AT = 0.5
-SWITCH_RATIO = 1.0
-RULES_SAFETY_SURE_AT = 0
+SWITCH_AT = 0.3
+SWITCH_RATIO = 2.0
+RULES_SAFETY_SURE_AT = 90
+RULES_VETO_BELOW = 90  # rules' safety below this score may give way to the model
+VETO_AT = 0.9
 MODEL_LANGUAGES = ("en", "es")  # what the second opinion was trained on
 GOT_OUT_LIFT = 2.0
 # Word pairs that say the person is out of danger now (normalized, no accents).
 _GOT_OUT = frozenset({"got out", "i left", "am safe", "made it", "got away", "ya sali",
                       "ya me", "a salvo", "estoy bien", "me fui", "me sali", "logre salir"})
+VETO_MIN_WORDS = 8  # short messages ("ayuda me pega") keep the rules' safety reading
+# What makes the model's "no danger" credible beside the rules' danger words: the harm
+# is past ("hace 2 semanas", "used to"), over ("ya estoy en casa de mi tia"), denied
+# ("not in danger", "no self harm") or a joke ("lol", "jaja"). Normalized words.
+_CALM_WORDS = frozenset("""
+ago years months weeks divorced divorciada divorciado anymore before was used
+hace anos meses semanas antes solia fue era pasado ex anterior
+lol haha jaja jajaja jsjs lmao xd
+""".split())
+_CALM_PAIRS = frozenset({
+    "not in", "no longer", "am safe", "is safe", "are safe", "safe now", "not suicidal",
+    "no self", "not dangerous", "not danger", "in jail", "last year", "last month",
+    "last week", "no estoy", "ya estoy", "ya no", "a salvo", "no soy", "en la",
+})
 RULES_NEED_SURE_AT = 75
 NEED_AT = 0.20
 RULE_NEED_AT = 55
@@ -101,6 +119,14 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             elif (safety == "self_harm" and rules.score < RULES_SAFETY_SURE_AT
                   and danger >= SWITCH_AT and danger > SWITCH_RATIO * despair):
                 safety, intent = "danger", "emergency"
+            elif (rules.score < RULES_VETO_BELOW and not found.means_only
+                  and opinion.probability("safety", "none") >= VETO_AT
+                  and len(words) >= VETO_MIN_WORDS and _calm_cue(words)):
+                # Words of danger in a story the model reads as past or figurative ("he
+                # choked me in 2019, can i get an order"): the rules' weaker safety words
+                # give way when the model is all but sure there is none.
+                safety, safety_score = "", round(100 * max(danger, despair))
+                intent, score = _need_without_safety(rules, opinion, group)
     elif opinion is not None:
         # The rules sure of a need ("how do i get ebt") ask more of the model.
         sure = rules.intent != "unknown" and rules.score >= RULES_SURE_AT
@@ -109,15 +135,20 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             lift *= GOT_OUT_LIFT  # "I got out", "ya sali": news of safety, not of danger
         danger = opinion.probability("safety", "danger") / lift
         despair = opinion.probability("safety", "self_harm") / lift
-        if despair >= SELF_HARM_AT and despair > danger:
+        if despair >= SELF_HARM_SIGNAL_AT and despair > danger:
             safety, safety_score = "self_harm", round(100 * despair)
-        elif danger >= DANGER_AT:
+        elif danger >= DANGER_SIGNAL_AT:
             safety, safety_score = "danger", round(100 * danger)
-        elif despair >= SELF_HARM_AT:
+        elif despair >= SELF_HARM_SIGNAL_AT:
             safety, safety_score = "self_harm", round(100 * despair)
         else:
             safety_score = round(100 * max(danger, despair))
-        if safety:
+        # Safety first, not instead: a signal below the intent's own threshold puts the
+        # line first (the conversation acts on `safety`) and leaves the need named by
+        # the rules as the intent ("he has guns, can the judge take them away").
+        need_named = group.get(rules.intent) in NEED_GROUPS and rules.score >= RULE_NEED_AT
+        wanted = (DANGER_AT if safety == "danger" else SELF_HARM_AT) if need_named else 0.0
+        if safety and safety_score >= 100 * wanted:
             intent, score = ("emergency" if safety == "danger" else "self_harm"), safety_score
     if not safety and opinion is not None:
         best, probability = _best_need(opinion)
@@ -128,6 +159,8 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             wanted = max(wanted, MODEL_CONTROL_AT)  # a wrong "exit" erases the conversation
         if best in CARRIER_INTENTS:
             best = ""  # STOP and START are the carrier's exact words, never a guess
+        if rules.intent == "unknown" and _GOT_OUT & set(_pairs(words)):
+            best = ""  # "I got out, I'm at the gas station": news, not a need named
         if best == "exit" and LEAVING_WORDS & set(words):
             best = ""  # "exit this relationship" is about leaving (the taxonomy's rule)
         if best and rules_unsure and probability >= wanted:
@@ -140,6 +173,24 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
         who=_who(words),
         urgency=_urgency(words, safety), subject=_subject(opinion),
     )
+
+
+def _calm_cue(words: list[str]) -> bool:
+    """True when the message itself says the harm is past, over, denied or a joke."""
+    return bool(_CALM_WORDS & set(words)) or bool(_CALM_PAIRS & set(_pairs(words)))
+
+
+def _need_without_safety(rules: Classification, opinion: Opinion,
+                         group: dict[str, str]) -> tuple[str, int]:
+    """Return the intent to act on once a safety reading gave way: the rules' next
+    reading when it is a need, else the model's need, else unknown."""
+    for name, value in rules.alternatives:
+        if group.get(name) in NEED_GROUPS and value >= RULE_NEED_AT:
+            return name, int(value)
+    best, probability = _best_need(opinion)
+    if best and group.get(best) in NEED_GROUPS and probability >= MODEL_UNKNOWN_AT:
+        return best, max(round(100 * probability), 55)
+    return "unknown", 0
 
 
 def _best_need(opinion: Opinion) -> tuple[str, float]:

@@ -23,11 +23,12 @@ TRAINING_FILES = (
     CORPUS / "tuning.tsv",
     CORPUS / "round2-tuning.tsv",
     CORPUS / "round3-tuning.tsv",
+    CORPUS / "round4-tuning.tsv",
     REPOSITORY / "tests" / "data" / "intents-heldout.tsv",
     Path(__file__).resolve().parent / "data" / "intents-dev.tsv",
 )
 LOCKED_FILE = CORPUS / "locked.tsv"
-LOCKED_FILES = (LOCKED_FILE, CORPUS / "round2-locked.tsv", CORPUS / "round3-locked.tsv")
+LOCKED_FILES = (LOCKED_FILE, *(CORPUS / f"round{number}-locked.tsv" for number in (2, 3, 4)))
 # Chosen by 5-fold cross-validation on the tuning rows (`harbor intents train --folds 5`).
 REGULARIZATION = 8.0
 MIN_DOCUMENT_FREQUENCY = 2

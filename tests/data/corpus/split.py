@@ -47,7 +47,8 @@ def main(round_name: str, batches: list[str]) -> None:
         path = HERE / f"{round_name}-{part}.tsv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, COLUMNS, delimiter="\t", quoting=csv.QUOTE_NONE,
-                                    escapechar="\\", extrasaction="ignore", lineterminator="\n")
+                                    quotechar=None, extrasaction="ignore",
+                                    lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         print(f"{path.name}: {len(rows)} rows")
