@@ -21,22 +21,23 @@ from .second_opinion import Opinion, SecondOpinion, second_opinion
 
 _SHIPPED = object()
 
-DANGER_AT = 0.30  # the model's danger above this, and the intent is emergency
-SELF_HARM_AT = 0.20
-DANGER_SIGNAL_AT = 0.30  # above this, the danger signal (the line first) is given
-SELF_HARM_SIGNAL_AT = 0.20
+# The model's danger or despair above these, and the reading is emergency or self_harm
+# (chosen on the fresh tuning rounds 2-5, cross-validated: recall first).
+DANGER_AT = 0.20
+SELF_HARM_AT = 0.15
 MODEL_INTENT_AT = 0.30
 MODEL_UNKNOWN_AT = 0.20
 MODEL_CONTROL_AT = 0.50
 RULES_SURE_AT = 85
 SURE_RULES_LIFT = 3.0
+LIFT_FROM = 65
 SWITCH_AT = 0.3
 SWITCH_RATIO = 2.0
 RULES_SAFETY_SURE_AT = 90
 RULES_VETO_BELOW = 90  # rules' safety below this score may give way to the model
 VETO_AT = 0.9
 MODEL_LANGUAGES = ("en", "es")  # what the second opinion was trained on
-GOT_OUT_LIFT = 2.0
+GOT_OUT_LIFT = 4.0
 # Word pairs that say the person is out of danger now (normalized, no accents).
 _GOT_OUT = frozenset({"got out", "i left", "am safe", "made it", "got away", "ya sali",
                       "ya me", "a salvo", "estoy bien", "me fui", "me sali", "logre salir"})
@@ -54,6 +55,12 @@ _CALM_PAIRS = frozenset({
     "no self", "not dangerous", "not danger", "in jail", "last year", "last month",
     "last week", "no estoy", "ya estoy", "ya no", "a salvo", "no soy", "en la",
 })
+SHORT_WORDS = 5
+SHORT_LIFT = 2.0
+_PLEA_WORDS = frozenset("""
+hi hello hey hola buenas buenos dias tardes noches i me need help please can you someone
+somebody anyone necesito ayuda ayudame por favor puede puedes alguien quiero want
+""".split())
 RULES_NEED_SURE_AT = 75
 NEED_AT = 0.20
 RULE_NEED_AT = 55
@@ -128,27 +135,30 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
                 safety, safety_score = "", round(100 * max(danger, despair))
                 intent, score = _need_without_safety(rules, opinion, group)
     elif opinion is not None:
-        # The rules sure of a need ("how do i get ebt") ask more of the model.
-        sure = rules.intent != "unknown" and rules.score >= RULES_SURE_AT
-        lift = SURE_RULES_LIFT if sure else 1.0
+        # The rules sure of a need ("how do i get ebt") ask more of the model, and the
+        # surer they are the more: from 1 at a need scored LIFT_FROM to
+        # SURE_RULES_LIFT at RULES_SURE_AT and above.
+        lift = 1.0
+        if rules.intent != "unknown" and rules.score >= LIFT_FROM:
+            share = min(1.0, (rules.score - LIFT_FROM) / (RULES_SURE_AT - LIFT_FROM))
+            lift = 1.0 + share * (SURE_RULES_LIFT - 1.0)
         if _GOT_OUT & set(_pairs(words)):
             lift *= GOT_OUT_LIFT  # "I got out", "ya sali": news of safety, not of danger
+        if sum(1 for word in words if not word.isdigit()) < SHORT_WORDS:
+            # A few words give the model little to go on ("52404, with my dog"): the
+            # rules read short danger ("hes here", "me pega") themselves.
+            lift *= SHORT_LIFT
         danger = opinion.probability("safety", "danger") / lift
         despair = opinion.probability("safety", "self_harm") / lift
-        if despair >= SELF_HARM_SIGNAL_AT and despair > danger:
+        if despair >= SELF_HARM_AT and despair > danger:
             safety, safety_score = "self_harm", round(100 * despair)
-        elif danger >= DANGER_SIGNAL_AT:
+        elif danger >= DANGER_AT:
             safety, safety_score = "danger", round(100 * danger)
-        elif despair >= SELF_HARM_SIGNAL_AT:
+        elif despair >= SELF_HARM_AT:
             safety, safety_score = "self_harm", round(100 * despair)
         else:
             safety_score = round(100 * max(danger, despair))
-        # Safety first, not instead: a signal below the intent's own threshold puts the
-        # line first (the conversation acts on `safety`) and leaves the need named by
-        # the rules as the intent ("he has guns, can the judge take them away").
-        need_named = group.get(rules.intent) in NEED_GROUPS and rules.score >= RULE_NEED_AT
-        wanted = (DANGER_AT if safety == "danger" else SELF_HARM_AT) if need_named else 0.0
-        if safety and safety_score >= 100 * wanted:
+        if safety:
             intent, score = ("emergency" if safety == "danger" else "self_harm"), safety_score
     if not safety and opinion is not None:
         best, probability = _best_need(opinion)
@@ -159,8 +169,11 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             wanted = max(wanted, MODEL_CONTROL_AT)  # a wrong "exit" erases the conversation
         if best in CARRIER_INTENTS:
             best = ""  # STOP and START are the carrier's exact words, never a guess
-        if rules.intent == "unknown" and _GOT_OUT & set(_pairs(words)):
-            best = ""  # "I got out, I'm at the gas station": news, not a need named
+        if rules.intent == "unknown" and (_GOT_OUT & set(_pairs(words))
+                                          or set(words) <= _PLEA_WORDS):
+            # "I got out, I'm at the gas station": news; "hola necesito ayuda": a plea
+            # with no need named (the menu asks which).
+            best = ""
         if best == "exit" and LEAVING_WORDS & set(words):
             best = ""  # "exit this relationship" is about leaving (the taxonomy's rule)
         if best and rules_unsure and probability >= wanted:

@@ -29,7 +29,7 @@ LETTER_NGRAMS = (3, 5)
 
 
 def features(text: str) -> list[str]:
-    """Return the features of one message: words, word pairs and letter n-grams.
+    """Return the features of one message: words, word pairs and triples, letter n-grams.
 
     Words are the normalized words (shorthand expanded: "hes" -> "he is"); letter
     n-grams are taken inside each folded word padded with spaces, so they carry word
@@ -43,6 +43,8 @@ def features_of(folded: str, words: list[str]) -> list[str]:
     """Return the features of a message already folded and normalized (see `features`)."""
     found = [f"w:{word}" for word in words]
     found.extend(f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
+    found.extend(f"t:{a}_{b}_{c}"
+                 for a, b, c in zip(words, words[1:], words[2:], strict=False))
     low, high = LETTER_NGRAMS
     for word in folded.split():
         padded = f" {word} "
@@ -113,6 +115,8 @@ class SecondOpinion:
         index = self.index
         yield from map(index.get, [f"w:{word}" for word in words])
         yield from map(index.get, [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
+        yield from map(index.get, [f"t:{a}_{b}_{c}" for a, b, c
+                                   in zip(words, words[1:], words[2:], strict=False)])
         letters = self._letter_index.get
         low, high = LETTER_NGRAMS
         for word in folded.split():
