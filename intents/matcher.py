@@ -97,6 +97,7 @@ EXIT_COMMAND_WORDS = 6
 LEAVING_WORDS = frozenset("""
 relationship relationships marriage him her house home apartment town city state job work
 from of out de del casa relacion matrimonio pareja el ella trabajo ciudad pais vida
+tonight today tomorrow noche hoy manana
 """.split())
 # Words that may stand around an exit word without making it a sentence about something
 # else: courtesy, "now", what to erase ("this chat", "my data", "todo"), a request frame.
@@ -107,17 +108,21 @@ convo data info information number thread app screen here out just i want to nee
 could would u me for of from and okay ok yes again
 ya ahora ahorita rapido todo toda todos esto este eso la el los las lo mi mis datos chat
 conversacion mensajes mensaje historial por favor porfa xfa quiero necesito puedes me de
-del aqui y si ok pronto inmediatamente urgente
+del aqui y si ok pronto inmediatamente urgente thank thanks thx gracias just
+these those estos estas esta esa ese
 """.split())
 # Words that say why an exit is urgent when they follow the exit order at once: the
 # abuser is here, coming, looking ("EXIT hes here", "borra todo ya viene").
 EXIT_ALARM_WORDS = frozenset("""
 hes shes coming comes here home back door stairs watching looking walking
-viene llego llega llegando aqui aca esta viendo mirando entrando
+viene llego llega llegando aqui aca viendo mirando entrando
 """.split())
 _LEAVING_NOT_HOME = LEAVING_WORDS - {"home", "el"}  # "exit exit hes home" is an order
 # Who is coming, between the exit order and the alarm word ("exit he is here").
-_EXIT_ALARM_SUBJECTS = frozenset("he she is s just already ya el ella".split())
+_EXIT_ALARM_SUBJECTS = frozenset("""
+he she is s just already ya el ella husband boyfriend bf wife girlfriend gf ex partner
+esposo marido novio pareja esposa novia
+""".split())
 # The second word of a two-word exit ("clear pls", "borrar todo", "exit now").
 EXIT_COMPANIONS = frozenset({
     "please", "now", "all", "everything", "this", "it", "chat", "history", "messages",
@@ -490,6 +495,8 @@ class CompiledRules:
         words = self._split_run_together(_joined_spelled_letters(words))
         if self._exit_then_alarm(words):
             return self._exit_word(words[0])
+        if self._alarm_then_exit(words):
+            return self._exit_word(words[-1])
         if _closes_the_chat(words):
             return "es" if words[0] in _SPANISH_CHAT_VERBS else "en"
         entry = self.whole_message.get(" ".join(cut_long_runs(word) for word in words))
@@ -554,6 +561,15 @@ class CompiledRules:
                     and not self._exit_word(word)):
                 return False
         return False
+
+    def _alarm_then_exit(self, words: list[str]) -> bool:
+        """True for why it is urgent, then the exit order: "hes here exit", "ya llego
+        borrar", "he is coming delete"."""
+        if len(words) < 2 or len(words[-1]) < EXIT_MIN_LETTERS or not self._exit_word(words[-1]):
+            return False
+        before = set(words[:-1])
+        return bool(before & EXIT_ALARM_WORDS) and before <= (
+            EXIT_ALARM_WORDS | _EXIT_ALARM_SUBJECTS | EXIT_FILLER)
 
     def _short_exit(self, words: list[str]) -> str | None:
         exit_like = [self._exit_word(word) for word in words]
@@ -880,8 +896,10 @@ class CompiledRules:
 
 # Verbs that erase only with the chat as their object: "close this chat", "remove my
 # messages", "cierra el chat" ("close the door", "remove him from the lease" are not exit).
-_CHAT_VERBS = frozenset("close end leave hide remove destroy purge shred kill".split())
-_SPANISH_CHAT_VERBS = frozenset("cerrar cierra cierre quitar quita destruir terminar".split())
+_CHAT_VERBS = frozenset("close end leave hide remove destroy purge shred kill rid".split())
+_SPANISH_CHAT_VERBS = frozenset("""
+cerrar cierra cierre quitar quita destruir terminar desaparece desaparecer desaparezca
+""".split())
 _SIGN_OUT = frozenset({"log", "sign", "logout", "signout"})
 _CHAT_OBJECTS = frozenset("""
 chat chats convo conversation conversations messages message msgs texts history thread
@@ -892,6 +910,8 @@ threads app data session conversacion mensajes mensaje historial datos sesion
 def _closes_the_chat(words: list[str]) -> bool:
     """True for a chat verb whose object is the chat: every other word is filler."""
     words = [word for word in words if word not in ("out", "off")]  # "log out", "sign off"
+    if words[:2] == ["get", "rid"]:
+        words = words[1:]  # "get rid of these texts"
     if not words or words[0] not in _CHAT_VERBS | _SPANISH_CHAT_VERBS | _SIGN_OUT:
         return False
     rest = words[1:]
