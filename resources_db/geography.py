@@ -435,6 +435,11 @@ def _state_at(tokens: list[tuple[str, str]], start: int, after_city: bool) -> tu
     return "", 0
 
 
+@lru_cache(maxsize=1)
+def _city_first_words() -> frozenset[str]:
+    return frozenset(name.split(" ", 1)[0] for name in _index().cities)
+
+
 def find_place_mentions(text: str, whole_message: bool = False) -> PlaceMentions:
     """Find the ZIP, city and state in a message.
 
@@ -449,7 +454,10 @@ def find_place_mentions(text: str, whole_message: bool = False) -> PlaceMentions
     index = _index()
     state_spans = _state_name_spans(tokens)
     best: tuple[int, int, str, str, int] | None = None  # (score, start, city, state, end)
+    first_words = _city_first_words()
     for start in range(len(tokens)):
+        if tokens[start][1] not in first_words:
+            continue  # no city name starts with this word (most words of a message)
         for length in range(min(index.longest_city_words, len(tokens) - start), 0, -1):
             words = tokens[start : start + length]
             name = " ".join(n for _, n in words)

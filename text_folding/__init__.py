@@ -31,6 +31,9 @@ SAINT_FORMS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount", "pt"
 
 def strip_accents(text: str) -> str:
     """Lowercase `text` and drop its accents; keep everything else."""
+    text = text or ""
+    if text.isascii():
+        return text.lower()  # most messages: nothing to take apart
     text = unicodedata.normalize("NFKD", (text or "").translate(_STROKED_LETTERS))
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
