@@ -1,10 +1,11 @@
 """The reading of unseen messages: the locked corpus, exit in every form, the signals.
 
-`tests/data/corpus/` holds 3,304 messages written by helpers who never read `intents/`
-or the tests, split once by a hash of the text into a tuning part (trained and tuned on)
-and a locked part (1,163 rows, only ever measured). The floors below are today's locked
-figures, so a change that reads unseen messages worse fails here. They are below the
-targets of issue 12 (overall 0.95, emergency and self_harm 0.98): see the README.
+`tests/data/corpus/` holds messages written by helpers who never read `intents/` or the
+tests, in rounds; each round was split once by a hash of the text into a tuning part
+(trained and tuned on) and a locked part (only ever measured, 4,908 rows in all). The
+floors below are today's locked figures, so a change that reads unseen messages worse
+fails here. They are below the targets of issue 12 (overall 0.95, emergency and
+self_harm 0.98, exit 1.00): see the README and docs/UNDERSTANDING.md.
 """
 
 from __future__ import annotations
@@ -14,48 +15,72 @@ from pathlib import Path
 import pytest
 
 from intents import classify
-from intents.evaluation import evaluate, read_evaluation_file
-from intents.training import LOCKED_FILE, training_rows
+from intents.evaluation import EvaluationReport, evaluate, read_evaluation_file
+from intents.training import LOCKED_FILE, LOCKED_FILES, TUNING_FILES, training_rows
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 
 
 @pytest.fixture(scope="module")
-def locked_report():
+def locked_report() -> EvaluationReport:
     return evaluate(read_evaluation_file(CORPUS / "locked.tsv"))
 
 
-def test_the_locked_part_is_large_and_never_trained_on():
-    locked = read_evaluation_file(CORPUS / "locked.tsv")
-    tuning = {row.text for row in read_evaluation_file(CORPUS / "tuning.tsv")}
-    assert len(locked) >= 1000
+@pytest.fixture(scope="module")
+def every_locked_report() -> EvaluationReport:
+    return evaluate([row for path in LOCKED_FILES for row in read_evaluation_file(path)])
+
+
+def test_the_locked_parts_are_large_and_never_trained_on():
+    locked = [row for path in LOCKED_FILES for row in read_evaluation_file(path)]
+    tuning = {row.text for path in TUNING_FILES for row in read_evaluation_file(path)}
+    trained = {" ".join(row.text.lower().split()) for row in training_rows()}
+    assert len(locked) >= 4000
     assert not tuning & {row.text for row in locked}
+    assert not trained & {" ".join(row.text.lower().split()) for row in locked}
     spanish = sum(row.language == "es" for row in locked)
     assert spanish / len(locked) >= 0.30
+    for path in LOCKED_FILES:
+        with pytest.raises(ValueError, match="never trained on"):
+            training_rows([path])
     with pytest.raises(ValueError, match="never trained on"):
         training_rows([LOCKED_FILE])
 
 
-def test_locked_figures_do_not_fall(locked_report):
-    # Measured 2026-12-02 after the word families: 0.792, 0.927, 0.724, 0.911.
-    figures = (f"overall {locked_report.accuracy:.3f}, "
-               f"emergency {locked_report.accuracy_of('emergency'):.3f}, "
-               f"self_harm {locked_report.accuracy_of('self_harm'):.3f}, "
-               f"exit {locked_report.accuracy_of('exit'):.3f}")
-    assert locked_report.accuracy >= 0.79, figures
-    assert locked_report.accuracy_of("emergency") >= 0.92, figures
-    assert locked_report.accuracy_of("self_harm") >= 0.72, figures
-    assert locked_report.accuracy_of("exit") >= 0.91, figures
+def _figures(report: EvaluationReport) -> str:
+    return (f"overall {report.accuracy:.3f}, emergency {report.accuracy_of('emergency'):.3f}, "
+            f"self_harm {report.accuracy_of('self_harm'):.3f}, "
+            f"exit {report.accuracy_of('exit'):.3f}, false alarms {len(report.false_alarms)}")
 
 
-def test_false_alarms_are_counted(locked_report):
-    # Non-safety rows read as danger or self-harm: reported, and kept at today's count
-    # (42 of 819 on 2026-12-02, after the word families and `reports`; 60 before).
-    non_safety = sum(1 for figures in locked_report.per_intent
-                     if figures.intent not in ("emergency", "self_harm")
-                     for _ in range(figures.expected))
-    assert len(locked_report.false_alarms) <= 45, (
-        f"{len(locked_report.false_alarms)} false alarms of {non_safety} non-safety rows")
+def test_round_one_locked_figures_do_not_fall(locked_report):
+    # 2026-12-02: 0.792, 0.927, 0.724, 0.911 (42 false alarms). 2026-12-04, after rounds
+    # 2-5 and the reading's new thresholds: 0.836, 0.938, 0.934, 0.964 (39).
+    figures = _figures(locked_report)
+    assert locked_report.accuracy >= 0.83, figures
+    assert locked_report.accuracy_of("emergency") >= 0.93, figures
+    assert locked_report.accuracy_of("self_harm") >= 0.92, figures
+    assert locked_report.accuracy_of("exit") >= 0.96, figures
+    assert len(locked_report.false_alarms) <= 45, figures
+
+
+def test_every_locked_part_together_does_not_fall(every_locked_report):
+    # 2026-12-04, 4,908 rows: 0.789, 0.929, 0.867, 0.945 (250 false alarms).
+    report = every_locked_report
+    figures = _figures(report)
+    assert report.accuracy >= 0.78, figures
+    assert report.accuracy_of("emergency") >= 0.92, figures
+    assert report.accuracy_of("self_harm") >= 0.86, figures
+    assert report.accuracy_of("exit") >= 0.94, figures
+    assert len(report.false_alarms) <= 270, figures
+
+
+def test_the_safety_signal_is_found_beside_other_intents(every_locked_report):
+    # The signal counts where the label is another intent ("EXIT hes here": exit, danger).
+    found, labelled = every_locked_report.safety_found["danger"]
+    assert found / labelled >= 0.91
+    found, labelled = every_locked_report.safety_found["self_harm"]
+    assert found / labelled >= 0.86
 
 
 @pytest.mark.parametrize("text, language", [
