@@ -490,8 +490,11 @@ class CompiledRules:
         `words` are the message's words as typed (folded: no case, accents, punctuation);
         `text` is the message itself (a command typed in capitals: "EXIT hes coming").
         """
-        if not words or len(words) > EXIT_MAX_WORDS + 4:
+        if not words:
             return None
+        if len(words) > EXIT_MAX_WORDS + 4:
+            return _erase_request(words)
+        typed = words
         words = self._split_run_together(_joined_spelled_letters(words))
         if self._exit_then_alarm(words):
             return self._exit_word(words[0])
@@ -507,14 +510,14 @@ class CompiledRules:
             if found:
                 return found
         if len(words) > EXIT_MAX_WORDS:
-            return None
+            return _erase_request(typed)
         # An exit word with filler words, a number or a place around it ("exit now
         # please", "borrar todo por favor", "EXIT 52402", "delete my data"): every other
         # word is filler or a number, or the other words name a place.
         languages = [self._exit_word(word) if len(word) >= EXIT_MIN_LETTERS else None
                      for word in words]
         if not any(languages):
-            return None
+            return _erase_request(typed)
         first = next(language for language in languages if language)
         rest = [word for word, language in zip(words, languages, strict=True)
                 if not language and word not in EXIT_FILLER and not word.isdigit()]
@@ -527,7 +530,7 @@ class CompiledRules:
             return first
         if len(rest) <= 3 and self.places.find(" ".join(rest), rest)[1]:
             return first
-        return None
+        return _erase_request(typed)
 
     def _split_run_together(self, words: list[str]) -> list[str]:
         """Split an exit word typed together with its filler: "exitnow", "borrartodo"."""
@@ -905,6 +908,143 @@ _CHAT_OBJECTS = frozenset("""
 chat chats convo conversation conversations messages message msgs texts history thread
 threads app data session conversacion mensajes mensaje historial datos sesion
 """.split())
+
+
+# An order to erase, anywhere in the message, with the chat as its object: "pls erase
+# this chat hes walking in", "borra todo que el sabe mi clave", "can you delete this
+# convo?". English, then Spanish; typed forms as people type them.
+_ERASE_VERBS = {
+    **dict.fromkeys("""delete delet delte deleet erase erace wipe clear remove scrub purge
+    unsend""".split(), "en"),
+    **dict.fromkeys("""borrar borra borre borren borralo borrala borralos borrame borrenlo
+    borrelo borrarlo borrarla borrarlos eliminar elimina elimine eliminen eliminalo
+    eliminala eliminarlo eliminarla eliminara borrara""".split(), "es"),
+}
+# Verbs that erase only with the chat named plainly: "trash this conversation", "hide
+# this chat", "quita todo", "desaparece lo que escribi", "esconde este chat".
+_WEAK_ERASE_VERBS = {
+    **dict.fromkeys("trash hide undo".split(), "en"),
+    **dict.fromkeys("""quita quitame quitar saca sacar desaparece desaparecer desaparezca
+    deshaz deshacer esconde esconder oculta ocultar limpia limpiar""".split(), "es"),
+}
+# "can this be deleted", "I would like this conversation deleted", "have it erased".
+_ERASED_FORMS = {
+    **dict.fromkeys("deleted erased cleared removed wiped".split(), "en"),
+    **dict.fromkeys("borrado borrada borrados eliminado eliminada eliminados".split(), "es"),
+}
+# Spanish forms with the object attached ("borralo", "eliminala"): the order is whole.
+_WITH_OBJECT = frozenset("""borralo borrala borralos borrenlo borrelo borrarlo borrarla
+borrarlos eliminalo eliminala eliminarlo eliminarla""".split())
+# A command's own marks right after the verb: "delete now he is in the kitchen".
+_COMMAND_MARKS = frozenset(
+    "ya ahora ahorita now rn porfa please pls plz xfa rapido quick fast".split())
+# What the order erases when it is the chat: these words within three after the verb.
+_PLAIN_CHAT = frozenset("""
+chat chats convo conversation conversations messages message msgs texts thread
+conversacion mensajes mensaje historial esto escribi mande puse sent wrote typed
+""".split())
+_ERASED_CHAT = _PLAIN_CHAT | frozenset("""
+this it that these everything evrything everthing all whole what said todo todos eso
+data info datos informacion
+""".split())
+# ...and what it erases when it is not: evidence, other apps, a person ("delete him
+# from my life", "borro las fotos de los golpes?", "clear my browser history").
+_ERASED_OTHER = frozenset("""
+him her his hers photos photo pics pic pictures picture fotos foto screenshots evidence
+pruebas facebook fb instagram ig snapchat tiktok whatsapp browser search google location
+ubicacion tracker app apps account cuenta number numero contact contacts contacto
+contactos name nombre record records expediente cargos charges vida life them kids
+children child baby ninos hijos hijo hija bebe
+""".split())
+# Advice about erasing, not an order: "should i delete his texts or keep them for court".
+_ERASE_ADVICE = frozenset("""should shud would keep court judge lawyer deberia debo
+guardar guardo corte juez abogado""".split())
+_PLACES_LEFT = frozenset("""relationship relationships marriage house home apartment town
+city state job work casa relacion matrimonio trabajo ciudad pais vida""".split())
+_ASKS_HOW_IT_IS = frozenset({("do", "you"), ("do", "u"), ("did", "you"), ("does", "it"),
+                             ("does", "this"), ("do", "they"), ("does", "harbor")})
+_FROM_THEIRS = frozenset({"from his", "from her", "from their", "de su", "del celular"})
+_IS_IT = frozenset("is are was were does do".split())
+_LEFT_PERSON = frozenset({"from him", "from her", "away from", "de el", "de ella"})
+_LEFT_DETERMINERS = frozenset("this my the our la mi esta de nuestra".split())
+_MADE_TO = frozenset("made make makes making forces forced obliga obligo hace hizo".split())
+_SUBJUNCTIVE = frozenset("borre borren elimine eliminen eliminara borrara".split())
+_ASKING = frozenset("favor pido agradeceria puede pueden puedes podria".split())
+# "need this gone", "make this disappear", "get this off my phone".
+_GONE_PAIRS = frozenset({"this gone", "it gone", "all gone", "everything gone",
+                         "this disappear", "it disappear"})
+# Before a weak verb, someone takes something from someone: "me la van a quitar", "se
+# le quita", "me saca todo el cheque", "ayudarme a sacar esto" (not an order to erase).
+_TAKEN_FROM = frozenset("me te le se nos la lo les los las a".split())
+
+
+def _names_a_place(words: list[str]) -> bool:
+    """True when `words` name a place or a bond left ("this house", "my marriage");
+    "hes home" says where he is."""
+    if {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)} & _LEFT_PERSON:
+        return True  # "exit now from him"
+    return any(word in _PLACES_LEFT and (word not in ("home", "casa") or (
+        position and words[position - 1] in _LEFT_DETERMINERS))
+        for position, word in enumerate(words))
+
+
+def _erase_request(words: list[str]) -> str | None:
+    """Return the language of an order to erase this chat found in `words`, or None."""
+    present = set(words)
+    if _ERASE_ADVICE & present or {"relationship", "marriage", "relacion",
+                                   "matrimonio"} & present:
+        return None
+    for position, word in enumerate(words):
+        strong = _ERASE_VERBS.get(word)
+        weak = _WEAK_ERASE_VERBS.get(word)
+        if word == "rid" and position and words[position - 1] == "get":
+            strong = "en"  # "get rid of this conversation"
+        form = _ERASED_FORMS.get(word)
+        if form:
+            ahead = set(words[max(0, position - 3):position])
+            if ahead & _ERASED_CHAT and not ahead & (_ERASED_OTHER | _IS_IT) \
+                    and not ahead & {"he", "she", "el", "ella"}:
+                return form  # "can this be deleted", "have it erased"
+            continue
+        language = strong or weak
+        if language is None:
+            continue
+        before = words[max(0, position - 3):position]
+        if "if" in words[:position] or "si" in words[:position] \
+                or {"when", "cuando"} & set(before) or _MADE_TO & set(before) \
+                or tuple(before[-2:]) in _ASKS_HOW_IT_IS:
+            # "do you delete the messages?", "does it erase": how Harbor keeps them
+            continue  # "if i delete this thread is it gone"; "he made me delete my texts"
+        if weak and before and before[-1] in _TAKEN_FROM:
+            continue
+        if word in _SUBJUNCTIVE and {"que", "q", "me"} & set(before) \
+                and not _ASKING & present:
+            continue  # "le digo a mi amiga que borre el historial"; "que me borre"
+        after = words[position + 1:position + 5]
+        # What is erased comes first: "remove these texts the kids dad is pulling up"
+        # erases the texts; "delete him from my life", "clear this house", "delete
+        # texts from his phone" erase something else.
+        other = next((number for number, following in enumerate(after)
+                      if following in _ERASED_OTHER), len(after))
+        if other < len(after) and not set(after[:other]) & _PLAIN_CHAT:
+            continue
+        if _names_a_place(words[position + 1:]) or {
+                f"{a} {b}" for a, b in zip(after, after[1:], strict=False)} & _FROM_THEIRS:
+            continue
+        if strong and (position + 1 == len(words) and position > 0
+                       and word not in ("clear", "remove")):
+            return language  # "my husband just walked in delete", "tengo que colgar borra"
+        if strong and (word in _WITH_OBJECT or (after and after[0] in _COMMAND_MARKS)):
+            return language  # "borralo ya que mi marido esta en casa", "delete now"
+        # A weak verb needs the chat named, or to stand first as an order ("quita todo").
+        wanted = _ERASED_CHAT if strong else (
+            _PLAIN_CHAT | {"todo", "everything", "lo"} if position == 0 else _PLAIN_CHAT)
+        if set(after) & wanted:
+            return language
+    pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    if pairs & _GONE_PAIRS and not present & (_ERASED_OTHER | {"if", "si", "when"}):
+        return "en"  # "need this gone my ex is at the door", "make this disappear"
+    return None
 
 
 def _closes_the_chat(words: list[str]) -> bool:
