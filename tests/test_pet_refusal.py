@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.console_why import listing_reasons
 from bot.conversations.service import DatabaseListings
 from bot.engine.machine import Inbound, handle
 from resources_db.geography import lookup_zip
@@ -254,3 +255,11 @@ def test_a_no_pets_shelter_is_never_said_to_take_pets_even_when_it_is_the_only_o
         reply = reply_to(session, text)
         assert "Quiet Cove" in reply
         assert "akes pets" not in reply and "mascotas" not in reply.lower(), reply
+
+
+def test_the_console_says_why_a_no_pets_shelter_came_after_the_rest(session):
+    store(session, shelter("no-pets", "Quiet Cove Shelter", miles=1, populations="no_pets"))
+    (hit,) = search(session, "shelter", CEDAR_RAPIDS, populations=("pets",), limit=10,
+                    now=NOW).hits
+    reasons = listing_reasons(hit, "en", ("pets",), NOW)
+    assert "serves pets: not listed; does not take pets: after the rest" in reasons
