@@ -36,7 +36,7 @@ from .listing_rules import COLUMNS, validate_listing
 from .listings_csv import import_listings_csv
 from .listings_store import save_listings
 from .search import search
-from .vocabulary import CATEGORIES, POPULATIONS, SUB_NEEDS, USING_VIOLENCE
+from .vocabulary import CATEGORIES, NAMED_POPULATIONS, SUB_NEEDS, USING_VIOLENCE
 
 # The categories of a survivor's needs, in the order the benchmark always drew them from.
 _SURVIVOR_CATEGORIES = tuple(c for c in CATEGORIES if c != USING_VIOLENCE)
@@ -97,7 +97,7 @@ def synthetic_listing_fields(count: int, seed: int = 7) -> list[dict[str, str]]:
             "languages": "en;es" if rng.random() < 0.33 else "en",
             "hours": rng.choice(_HOURS),
             "confidential": "true" if rng.random() < 0.4 else "false",
-            "populations": ";".join(rng.sample(POPULATIONS, rng.choice((0, 0, 1, 2)))),
+            "populations": ";".join(rng.sample(NAMED_POPULATIONS, rng.choice((0, 0, 1, 2)))),
             "verified_at": (f"{rng.randint(2019, 2024)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
                             if stale else f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"),
             "active": "false" if rng.random() < 0.05 else "true",
@@ -143,10 +143,10 @@ def _queries(count: int, seed: int) -> list[dict]:
             "category": category,
             "place": place,
             "language": "es" if rng.random() < 0.3 else None,
-            "population": rng.choice(POPULATIONS) if rng.random() < 0.1 else None,
+            "population": rng.choice(NAMED_POPULATIONS) if rng.random() < 0.1 else None,
             "open_now": True if rng.random() < 0.1 else None,
             "offset": 3 if rng.random() < 0.15 else 0,
-            "populations": (tuple(extra.sample(POPULATIONS, extra.choice((1, 2))))
+            "populations": (tuple(extra.sample(NAMED_POPULATIONS, extra.choice((1, 2))))
                             if extra.random() < 0.2 else ()),
             "sub_need": (extra.choice(SUB_NEEDS[category])
                          if category in SUB_NEEDS and extra.random() < 0.4 else ""),

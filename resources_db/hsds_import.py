@@ -61,7 +61,10 @@ Mapping decisions (HSDS field -> Harbor column), and why:
 - `languages`: ISO 639-1 codes; 639-2/639-3 codes of common languages, BCP 47 tags
   (`es-MX`) and English names are converted; others are left out with a note.
 - `categories` and `populations`: from the service's taxonomy terms through the editable
-  map `data/hsds_taxonomy_map.yaml` (see its comments). No category, no listing.
+  map `data/hsds_taxonomy_map.yaml` (see its comments). No category, no listing. A
+  service whose `description` or `eligibility_description` refuses pets ("no pets",
+  "no se admiten mascotas") gets `no_pets` unless its terms give `pets`
+  (`listing_words`), with a note quoting the words.
 - HSDS 3.1 `service_capacity` (JSON `capacities`): the capacity whose unit or
   description speaks of beds (else the first) gives `beds_available`, `beds_total`
   (`maximum`) and `capacity_updated_at` (`updated`); a survivor is told of space only
@@ -102,6 +105,7 @@ from sqlalchemy.orm import Session
 
 from . import geography
 from .listing_rules import ListingRecord, validate_listing
+from .listing_words import pet_refusal_in, populations_from_words
 from .listings_csv import ImportPlan, csv_data_rows, plan_import
 from .models import Listing
 from .vocabulary import CATEGORY_CODES, LANGUAGE_NAMES, POPULATIONS
@@ -1178,7 +1182,12 @@ def _candidates(bundle: ServiceBundle, taxonomy_map: TaxonomyMap, today: date
         candidate.notes.extend(hour_notes)
 
         candidate.put("categories", ";".join(categories))
-        candidate.put("populations", ";".join(populations))
+        mapped = ";".join(populations)
+        texts = (service.get("description"), service.get("eligibility_description"))
+        candidate.put("populations", populations_from_words(mapped, *texts))
+        if candidate.fields["populations"] != mapped:
+            candidate.notes.append(f"populations: no_pets, because it says "
+                                   f"'{pet_refusal_in(*texts)}' ({service.where})")
         if not categories:
             if unmapped:
                 candidate.category_reason = (

@@ -20,7 +20,8 @@ Columns, in order, are `COLUMNS`. The rules, by column:
 - `website`: empty or an http(s) URL.
 - `categories`: one or more of `vocabulary.CATEGORY_CODES` (the categories, and
   sub-needs such as `legal/family`); `populations`: zero or more of
-  `vocabulary.POPULATIONS`; `languages`: ISO 639-1 codes.
+  `vocabulary.POPULATIONS`, never a refusal with what it refuses (`no_pets` with `pets`);
+  `languages`: ISO 639-1 codes.
 - `service_area`: empty (the area around the listing's location), `national`,
   `state:XX`, `county:Name County, XX` (a county that exists) or `zip:NNNNN;NNNNN`.
 - Location: a listing with an empty service area needs a `zip` or both coordinates; a
@@ -46,7 +47,7 @@ from functools import cached_property
 
 from . import geography
 from .opening_hours import HoursError, parse_hours
-from .vocabulary import CATEGORY_CODES, LANGUAGE_NAMES, POPULATIONS
+from .vocabulary import CATEGORY_CODES, LANGUAGE_NAMES, POPULATIONS, REFUSALS
 
 COLUMNS: tuple[str, ...] = (
     "id",
@@ -392,6 +393,10 @@ def validate_listing(
     if unknown:
         error("populations", f"unknown population {', '.join(repr(p) for p in unknown)} "
                              f"(known: {', '.join(POPULATIONS)})")
+    for refusal, refused in REFUSALS.items():
+        if refusal in populations and refused in populations:
+            error("populations", f"'{refusal}' and '{refused}' say opposite things: "
+                                 "keep the one that is true")
     languages = [code.lower() for code in split_list(value["languages"])]
     unknown = [code for code in languages if code not in LANGUAGE_NAMES]
     if unknown:

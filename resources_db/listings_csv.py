@@ -16,7 +16,8 @@ export then import gives the same listings field for field.
 File-level checks: UTF-8 (a byte-order mark is allowed), a header row naming every column
 once and no unknown column (any order), the right number of fields on every row, no
 duplicate `id`. Line numbers are the file's own, header = line 1; a quoted field that spans
-lines is reported at the line where its row starts.
+lines is reported at the line where its row starts. A row whose description refuses pets
+("no pets", "sin mascotas") gets `no_pets` unless it names `pets` (`listing_words`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from .listing_rules import COLUMNS, FieldError, ListingRecord, validate_listing
+from .listing_words import populations_from_words
 from .listings_store import ListingChange, apply_changes, listing_fields, load_fields
 from .models import Listing, ListingCategory
 
@@ -204,6 +206,9 @@ def read_listings_csv(
                                                     f"has {len(names)}"))
                 continue
             fields = dict(zip(names, map(restore_neutralized, values), strict=True))
+            # "No pets" in the description is a refusal the row's columns may not say.
+            fields["populations"] = populations_from_words(fields["populations"],
+                                                           fields["description"])
             validation = validate_listing(fields, start, today=today)
             listing_id = fields["id"].strip()
             if listing_id:

@@ -20,7 +20,8 @@ Bands and order. The local tier is split into distance bands (0-25, 25-50, 50-10
 area matches go in the first); the state-wide and national tiers are one band each.
 The order, first difference wins:
 1. Listings that exclude the person come last (a women-only listing for a man, an
-   adults-only one for a teen, by the populations and the age range it gives).
+   adults-only one for a teen, a `no_pets` one for someone with a pet, by the populations
+   and the age range it gives).
 2. When it is needed now (`prefer_open`: the person said now or tonight, or it is night
    where they are), open now or 24/7 before unknown hours before closed, whatever the
    tier: at 2 am a national line that answers beats a local office that opens at nine.
@@ -55,11 +56,13 @@ from .geography import Place
 from .listing_rules import county_area_key, split_list, stale_before
 from .models import Listing, ListingArea, ListingCategory
 from .opening_hours import is_open_now, next_opening
-from .vocabulary import CATEGORIES, USING_VIOLENCE
+from .vocabulary import CATEGORIES, REFUSALS, USING_VIOLENCE
 
 # Who a listing's populations shut out: asked-for population -> the populations that,
-# named without it, mean the listing is for someone else ("women" without "men").
-_EXCLUDED_BY = {"men": frozenset({"women"})}
+# named without it, mean the listing is for someone else ("women" without "men"), and
+# the refusals ("no_pets" for "pets"; the listing rules never let both be named).
+_EXCLUDED_BY = {"men": frozenset({"women"}),
+                **{refused: frozenset({code}) for code, refused in REFUSALS.items()}}
 # Age spans of the populations people name, for a listing's own age range.
 _AGES = {"children": (0, 12), "teens": (13, 17), "elders": (60, 120)}
 

@@ -6,7 +6,8 @@ offered only to them, never for a survivor's need; see `resources_db.search`). A
 may carry a sub-need after a slash where one category holds different help
 (`legal/family`, `health/sexual_assault_exam`, ...: `SUB_NEEDS`); a plain need still
 means the whole need. Populations and the ISO 639-1 codes are the lists DESIGN.md names
-for the CSV.
+for the CSV; a population may also be a refusal (`no_pets`: the listing does not take
+pets, `REFUSALS`), which search ranks like a women-only listing for a man.
 """
 
 from __future__ import annotations
@@ -97,7 +98,13 @@ POPULATIONS: tuple[str, ...] = (
     "disabilities",
     "elders",
     "pets",
+    "no_pets",
 )
+# Populations that say who a listing turns away, each with the population it refuses.
+# A person never names one; a listing may not name both a refusal and what it refuses.
+REFUSALS: dict[str, str] = {"no_pets": "pets"}
+# The populations a person can be (named in a message, asked for in a search).
+NAMED_POPULATIONS: tuple[str, ...] = tuple(p for p in POPULATIONS if p not in REFUSALS)
 # What a survivor can say is wrong with a listing (WRONG 2, then 1 to 4, in this order).
 REPORT_REASONS: tuple[str, ...] = ("closed", "wrong_number", "not_safe", "other")
 
@@ -108,7 +115,7 @@ POPULATION_NAMES: dict[str, str] = {
     "deaf": "Deaf and hard of hearing", "native": "Native American and Alaska Native",
     "black": "Black", "latinx": "Latinx", "asian_pacific_islander":
     "Asian and Pacific Islander", "disabilities": "People with disabilities",
-    "elders": "Elders", "pets": "People with pets",
+    "elders": "Elders", "pets": "People with pets", "no_pets": "Does not take pets",
 }
 
 # ISO 639-1: every two-letter language code, with its English name.

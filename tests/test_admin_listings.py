@@ -368,3 +368,18 @@ def test_the_form_offers_programs_for_people_who_use_violence_and_sub_needs(
     saved = {listing.name: listing.categories for listing in db_session.scalars(select(Listing))}
     assert saved == {"Turning Point Program": "using_violence",
                      "Family Law Desk": "legal/family;legal/protective_order"}
+
+
+def test_the_form_offers_does_not_take_pets_and_refuses_it_with_takes_pets(
+        client, admin, db_session):
+    page = client.get("/admin/listings/new").get_data(as_text=True)
+    assert 'value="no_pets"' in page and "Does not take pets" in page
+    row = listing_row("", name="Quiet Cove Shelter", populations="women;no_pets")
+    assert client.post("/admin/listings/new", data=form_data(row)).status_code == 302
+    both = listing_row("", name="Muddled Shelter", populations="pets;no_pets")
+    response = client.post("/admin/listings/new", data=form_data(both))
+    assert response.status_code == 400
+    assert "say opposite things" in response.get_data(as_text=True)
+    db_session.expire_all()
+    saved = {listing.name: listing.populations for listing in db_session.scalars(select(Listing))}
+    assert saved == {"Quiet Cove Shelter": "women;no_pets"}

@@ -19,6 +19,7 @@ from bot.conversations.service import DatabaseListings
 from resources_db.geography import Place
 from resources_db.listing_rules import stale_before
 from resources_db.search import RADII_MILES, SearchHit, SearchResults
+from resources_db.vocabulary import POPULATION_NAMES, REFUSALS
 
 if TYPE_CHECKING:
     from intents.matcher import Classification
@@ -112,8 +113,11 @@ def listing_reasons(hit: SearchHit, language: str, who: tuple[str, ...],
                    f" ({', '.join(hit.languages) or 'no language listed'})")
     if who:
         served = [group for group in who if group in hit.populations]
+        refused = [POPULATION_NAMES[code].lower() for code, group in REFUSALS.items()
+                   if group in who and code in hit.populations]
         reasons.append(f"serves {', '.join(who)}: "
-                       f"{'yes, ' + ', '.join(served) if served else 'not listed'}")
+                       f"{'yes, ' + ', '.join(served) if served else 'not listed'}"
+                       + "".join(f"; {words}: after the rest" for words in refused))
     elif hit.populations:
         reasons.append(f"serves {', '.join(hit.populations)}")
     if hit.open_now is None:
