@@ -31,7 +31,9 @@ def send(page: Page, text: str) -> list[str]:
         page.locator("#message").press("Enter")
     replies = answer.value.json()["replies"]
     # Then the page has shown them (EXIT empties the page first, so count from the end).
-    page.wait_for_function("document.getElementById('sending').hidden")
+    # A locator, not wait_for_function: the page's CSP (script-src 'self') forbids the
+    # string evaluation wait_for_function uses.
+    expect(page.locator("#sending")).to_be_hidden()
     shown = page.locator(".message-harbor .bubble").all_inner_texts()
     assert len(shown) >= len(replies)
     return shown[len(shown) - len(replies):] if replies else []

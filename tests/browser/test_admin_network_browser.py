@@ -180,7 +180,7 @@ def test_a_survivors_wrong_report_reaches_the_right_queue(open_page, live_server
     first = next(line for line in results.splitlines() if line.startswith("1) "))
     with chat.expect_response("**/chat/api/messages"):
         chat.get_by_role("button", name="Place 1 is wrong").last.click()
-    chat.wait_for_function("document.getElementById('sending').hidden")
+    expect(chat.locator("#sending")).to_be_hidden()
     expect(chat.locator(".message-harbor .bubble").last).to_contain_text("anonymous")
     answer = send(chat, "2")
     assert "anonymously" in answer[0]
