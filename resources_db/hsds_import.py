@@ -70,7 +70,8 @@ Mapping decisions (HSDS field -> Harbor column), and why:
   (`maximum`) and `capacity_updated_at` (`updated`); a survivor is told of space only
   while it is less than 24 hours old. `minimum_age`/`maximum_age` and
   `eligibility_description` become the listing's age range (search ranks an adults-only
-  listing after the rest for a teen) and eligibility note; the location's
+  listing after the rest for a teen; without those fields, the words "adults only" or
+  "ages 12-17" give it) and eligibility note; the location's
   `accessibility` descriptions become its accessibility note. These are not CSV columns:
   they live on the listing only, and a re-import refreshes them.
 - `active`: status `active` is true; `inactive`, `defunct`, `temporarily closed` false.
@@ -105,7 +106,7 @@ from sqlalchemy.orm import Session
 
 from . import geography
 from .listing_rules import ListingRecord, validate_listing
-from .listing_words import pet_refusal_in, populations_from_words
+from .listing_words import ages_from_words, pet_refusal_in, populations_from_words
 from .listings_csv import ImportPlan, csv_data_rows, plan_import
 from .models import Listing
 from .vocabulary import CATEGORY_CODES, LANGUAGE_NAMES, POPULATIONS
@@ -1262,6 +1263,14 @@ def _details(bundle: ServiceBundle, site: ServiceSite | None, notes: list[str]) 
         "accessibility": " ".join(row.get("description") for row in
                                   (site.accessibility if site else ()) if row.get("description")),
     }
+    if details["minimum_age"] is None and details["maximum_age"] is None:
+        # The service's own fields win; its words ("adults only") fill what they leave out.
+        texts = (service.get("description"), service.get("eligibility_description"))
+        minimum_age, maximum_age = ages_from_words(*texts)
+        if minimum_age is not None or maximum_age is not None:
+            details.update(minimum_age=minimum_age, maximum_age=maximum_age)
+            notes.append(f"minimum_age {minimum_age}, maximum_age {maximum_age}, because "
+                         f"its words say so ({service.where})")
     if bundle.capacities:
         beds = [row for row in bundle.capacities
                 if _BEDS.search(f"{row.get('unit_name')} {row.get('description')}")]

@@ -17,7 +17,9 @@ File-level checks: UTF-8 (a byte-order mark is allowed), a header row naming eve
 once and no unknown column (any order), the right number of fields on every row, no
 duplicate `id`. Line numbers are the file's own, header = line 1; a quoted field that spans
 lines is reported at the line where its row starts. A row whose description refuses pets
-("no pets", "sin mascotas") gets `no_pets` unless it names `pets` (`listing_words`).
+("no pets", "sin mascotas") gets `no_pets` unless it names `pets`, and one whose
+description says an age limit ("adults only", "18+", "ages 12-17", "solo adultos") gets
+the listing's `minimum_age`/`maximum_age` (`listing_words`); the columns stay the same.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -35,7 +37,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from .listing_rules import COLUMNS, FieldError, ListingRecord, validate_listing
-from .listing_words import populations_from_words
+from .listing_words import ages_from_words, populations_from_words
 from .listings_store import ListingChange, apply_changes, listing_fields, load_fields
 from .models import Listing, ListingCategory
 
@@ -219,7 +221,7 @@ def read_listings_csv(
                 else:
                     first_line_of[listing_id] = start
             if validation.ok:
-                records.append(validation.record)
+                records.append(_with_ages_from_words(validation.record))
             else:
                 errors.extend(validation.errors)
     except csv.Error as exc:
@@ -230,6 +232,15 @@ def read_listings_csv(
     if rows == 0 and not errors:
         errors.append(FieldError(2, "", "the file has a header but no listings"))
     return ParsedFile(tuple(records), tuple(errors), rows)
+
+
+def _with_ages_from_words(record: ListingRecord) -> ListingRecord:
+    """Return the record with the age limits its description says ("adults only", "ages
+    12-17"), kept in `minimum_age`/`maximum_age`: no CSV column holds them."""
+    minimum_age, maximum_age = ages_from_words(record.description)
+    if minimum_age is None and maximum_age is None:
+        return record
+    return replace(record, minimum_age=minimum_age, maximum_age=maximum_age)
 
 
 def plan_import(

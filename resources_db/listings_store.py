@@ -320,9 +320,15 @@ def _keeping_hsds_details(session: Session, records: Sequence[ListingRecord],
     kept = []
     for record in records:
         details = stored.get(record.id)
-        brings_none = all(getattr(record, column) in (None, "") for column in
-                          HSDS_DETAIL_COLUMNS)
-        kept.append(replace(record, **details) if details and brings_none else record)
+        if not details:
+            kept.append(record)
+            continue
+        # The ages a CSV row's description says replace the stored ages only: its other
+        # details (reported space) stay, as they do for a row that brings none.
+        keep = {column: details[column] for group in _DETAIL_GROUPS
+                if all(getattr(record, column) in (None, "") for column in group)
+                for column in group}
+        kept.append(replace(record, **keep) if keep else record)
     return kept
 
 
@@ -439,6 +445,11 @@ def apply_changes(
 # The listing-only fields an HSDS 3.1 import brings (no CSV column holds them).
 HSDS_DETAIL_COLUMNS = ("beds_available", "beds_total", "capacity_updated_at", "minimum_age",
                        "maximum_age", "eligibility", "accessibility")
+# Kept or replaced together: a record that brings ages (read from a CSV row's words)
+# and nothing else keeps the stored space, eligibility and accessibility.
+_DETAIL_GROUPS = (("minimum_age", "maximum_age"),
+                  ("beds_available", "beds_total", "capacity_updated_at", "eligibility",
+                   "accessibility"))
 
 
 def store_hsds_details(session: Session, records: Sequence[ListingRecord]) -> None:
