@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
+from test_pet_refusal import hsds_shelter
 
 from bot.conversations.service import DatabaseListings
 from bot.engine.machine import Inbound, handle
@@ -21,7 +22,6 @@ from resources_db.listing_words import ages_from_words
 from resources_db.listings_csv import import_listings_csv, read_listings_csv
 from resources_db.models import Listing
 from resources_db.search import search
-from test_pet_refusal import hsds_shelter
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 09:00 in Cedar Rapids
 CEDAR_RAPIDS = lookup_zip("52404")
