@@ -78,6 +78,10 @@ SUB_NEED_PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
 
 # "my 15-year-old", "15 yo", "de 15 anos", "15yr old": an age in years.
 _AGE = re.compile(r"\b(\d{1,2}) ?(?:years?|yrs?|yo|y o|anos|anito|anitos)\b")
+# "im 16 and need a place to stay", "i am 15": the writer's own age, said bare (not "im
+# 5 months pregnant", "im 20 minutes away", "im 2 blocks from").
+_OWN_AGE = re.compile(r"\b(?:im|i am|i m)\s(\d{1,2})\b(?!\s?(?:weeks?|months?|days?|hours?|"
+                      r"minutes?|mins?|miles?|blocks?|am|pm|kids|children|min|mi|hrs?)\b)")
 _AGE_POPULATIONS = ((0, 12, "children"), (13, 17, "teens"), (60, 120, "elders"))
 
 
@@ -107,7 +111,7 @@ def ages_named(text: str) -> tuple[str, ...]:
     """Return the populations the ages in `text` name ("my 15 year old" -> teens)."""
     folded = fold(text)
     found: list[str] = []
-    for match in _AGE.finditer(folded):
+    for match in (*_AGE.finditer(folded), *_OWN_AGE.finditer(folded)):
         age = int(match.group(1))
         for low, high, population in _AGE_POPULATIONS:
             if low <= age <= high and population not in found:

@@ -217,9 +217,13 @@ def reply_to(session, text: str) -> str:
     return "\n".join(turn.replies)
 
 
-def test_the_reply_for_a_teen_puts_the_adults_only_shelter_last(session):
+@pytest.mark.parametrize("message", [
+    "shelter for my 15 year old daughter 52404",
+    "im 16 and need a place to stay 52404",  # the writer's own age, said bare
+])
+def test_the_reply_for_a_teen_puts_the_adults_only_shelter_last(session, message):
     import_listings_csv(session, csv_file(ADULTS_ONLY, ANYONE, TEENS), actor="t")
     session.commit()
-    reply = reply_to(session, "shelter for my 15 year old daughter 52404")
+    reply = reply_to(session, message)
     assert "Quiet Cove" in reply, reply
     assert reply.index("Open Door") < reply.index("Quiet Cove"), reply

@@ -48,6 +48,9 @@ def test_the_sub_need_a_message_asks_for(text, need, sub_need):
     ("my 70 year old mother", ("elders",)),
     ("me and my 3 kids", ()),  # a count, not an age
     ("I am 30 years old", ()),
+    ("im 16 and need a place to stay", ("teens",)),  # the writer's own age, said bare
+    ("i'm 14 my dad hits me", ("teens",)),
+    ("im 5 months pregnant", ()), ("im 20 minutes away", ()),
 ])
 def test_ages_name_populations(text, populations):
     assert ages_named(text) == populations
