@@ -988,6 +988,9 @@ def _names_a_place(words: list[str]) -> bool:
         for position, word in enumerate(words))
 
 
+ERASE_VERBS = frozenset(_ERASE_VERBS)
+
+
 def _erase_request(words: list[str]) -> str | None:
     """Return the language of an order to erase this chat found in `words`, or None."""
     present = set(words)

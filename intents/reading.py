@@ -15,7 +15,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .matcher import CARRIER_INTENTS, LEAVING_WORDS, Classification, compiled_rules
+from .matcher import (
+    CARRIER_INTENTS,
+    ERASE_VERBS,
+    LEAVING_WORDS,
+    Classification,
+    compiled_rules,
+)
 from .populations import WHO_WORDS
 from .second_opinion import Opinion, SecondOpinion, second_opinion
 
@@ -55,6 +61,11 @@ _CALM_PAIRS = frozenset({
     "no self", "not dangerous", "not danger", "in jail", "last year", "last month",
     "last week", "no estoy", "ya estoy", "ya no", "a salvo", "no soy", "en la",
 })
+EXIT_REASON_AT = 75  # the rules' own danger words beside an exit order
+EXIT_REASON_MODEL_AT = 0.6  # or the model's danger, surer than for a message alone
+# What an exit order erases, left out when the rest of the message is read for danger.
+_ERASED = frozenset("""please pls plz porfa por favor xfa this chat convo conversation
+messages todo all everything esto el la los mensajes conversacion it""".split())
 SHORT_WORDS = 5
 SHORT_LIFT = 2.0
 _PLEA_WORDS = frozenset("""
@@ -97,7 +108,10 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
     rules = found.classification
     if model is _SHIPPED:
         model = second_opinion()
-    if rules.intent == "exit" or (group.get(rules.intent) == "control" and rules.score >= 95):
+    if rules.intent == "exit":
+        return _exit_with_its_reason(rules, found.folded, engine,
+                                     second_opinion() if model is _SHIPPED else model)
+    if group.get(rules.intent) == "control" and rules.score >= 95:
         return rules
     words = found.words  # normalized once, by the rules
     # A number, "no", "si": replies to a question, which the conversation reads; the
@@ -186,6 +200,28 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
         who=_who(words),
         urgency=_urgency(words, safety), subject=_subject(opinion),
     )
+
+
+def _exit_with_its_reason(rules: Classification, folded: str, engine,
+                          model: SecondOpinion | None) -> Classification:
+    """Exit stays exit (the conversation is wiped first); the words around the order say
+    whether danger is why ("EXIT hes here", "borra todo ya viene"): the signal is kept."""
+    rest = [word for word in folded.split()
+            if word not in engine.exit_words and word not in _ERASED
+            and word not in ERASE_VERBS]
+    if not rest:
+        return rules
+    reason = engine.read(" ".join(rest))
+    safety = SAFETY_INTENTS.get(reason.classification.intent, "")
+    if safety and reason.classification.score >= EXIT_REASON_AT:
+        return replace(rules, safety=safety, safety_score=int(reason.classification.score))
+    if model is None or rules.language not in MODEL_LANGUAGES:
+        return rules
+    opinion = model.opinion(" ".join(rest), reason.folded, reason.words)
+    danger = opinion.probability("safety", "danger")
+    if danger >= EXIT_REASON_MODEL_AT:
+        return replace(rules, safety="danger", safety_score=round(100 * danger))
+    return rules
 
 
 def _calm_cue(words: list[str]) -> bool:

@@ -75,12 +75,17 @@ def test_every_locked_part_together_does_not_fall(every_locked_report):
     assert len(report.false_alarms) <= 345, figures
 
 
+def test_an_exit_keeps_the_danger_that_is_its_reason():
+    reading = classify("EXIT hes here")
+    assert (reading.intent, reading.safety) == ("exit", "danger")
+    assert classify("borrar todo").safety == ""
+
+
 def test_the_safety_signal_is_found_beside_other_intents(every_locked_report):
-    # The signal counts where the label is another intent (a need beside danger); an
-    # exit with danger words ("EXIT hes here") is read as exit alone, and counts as not
-    # found. 2026-12-04: danger 0.905, self_harm 0.876.
+    # The signal counts where the label is another intent: a need beside danger, or an
+    # exit with its reason ("EXIT hes here": exit, and danger). 2026-12-04: danger 0.925, self_harm 0.875.
     found, labelled = every_locked_report.safety_found["danger"]
-    assert found / labelled >= 0.90
+    assert found / labelled >= 0.92
     found, labelled = every_locked_report.safety_found["self_harm"]
     assert found / labelled >= 0.87
 
