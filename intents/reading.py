@@ -66,6 +66,10 @@ EXIT_REASON_MODEL_AT = 0.6  # or the model's danger, surer than for a message al
 # What an exit order erases, left out when the rest of the message is read for danger.
 _ERASED = frozenset("""please pls plz porfa por favor xfa this chat convo conversation
 messages todo all everything esto el la los mensajes conversacion it""".split())
+# A threat made to keep her: "if i leave", "si lo dejo" (normalized words).
+_IF_I_LEAVE = frozenset({"if i leave", "if i go", "if i file", "if i divorce", "if i break",
+                         "if we break", "if i end", "si lo dejo", "si me voy", "si la dejo",
+                         "si lo denuncio", "si me divorcio"})
 SHORT_WORDS = 5
 SHORT_LIFT = 2.0
 _PLEA_WORDS = frozenset("""
@@ -164,6 +168,10 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             lift *= SHORT_LIFT
         danger = opinion.probability("safety", "danger") / lift
         despair = opinion.probability("safety", "self_harm") / lift
+        if _IF_I_LEAVE & set(_triples(words)):
+            # "he says he will kill himself if i leave": a threat that controls her
+            # (is_this_abuse, safety planning), not his despair to answer with 988.
+            despair /= SURE_RULES_LIFT
         if despair >= SELF_HARM_AT and despair > danger:
             safety, safety_score = "self_harm", round(100 * despair)
         elif danger >= DANGER_AT:
@@ -271,6 +279,10 @@ def _needs(rules: Classification, opinion: Opinion | None, intent: str,
         for name in ("substance_use", "health"):
             found.pop(name, None)
     return tuple(sorted(found, key=lambda name: -found[name]))
+
+
+def _triples(words: list[str]) -> list[str]:
+    return [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
 
 
 def _pairs(words: list[str]) -> list[str]:

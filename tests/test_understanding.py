@@ -2,7 +2,7 @@
 
 `tests/data/corpus/` holds messages written by helpers who never read `intents/` or the
 tests, in rounds; each round was split once by a hash of the text into a tuning part
-(trained and tuned on) and a locked part (only ever measured, 5,785 rows in all). The
+(trained and tuned on) and a locked part (only ever measured, 6,437 rows in all). The
 floors below are today's locked figures, so a change that reads unseen messages worse
 fails here. They are below the targets of issue 12 (overall 0.95, emergency and
 self_harm 0.98, exit 1.00): see the README and docs/UNDERSTANDING.md.
@@ -55,24 +55,24 @@ def _figures(report: EvaluationReport) -> str:
 
 def test_round_one_locked_figures_do_not_fall(locked_report):
     # 2026-12-02: 0.792, 0.927, 0.724, 0.911 (42 false alarms). 2026-12-04, after rounds
-    # 2-6 and the reading's new thresholds: 0.838, 0.938, 0.940, 0.982 (39).
+    # 2-7 and the reading's new thresholds: 0.839, 0.932, 0.947, 0.982 (39).
     figures = _figures(locked_report)
     assert locked_report.accuracy >= 0.83, figures
     assert locked_report.accuracy_of("emergency") >= 0.93, figures
-    assert locked_report.accuracy_of("self_harm") >= 0.92, figures
+    assert locked_report.accuracy_of("self_harm") >= 0.94, figures
     assert locked_report.accuracy_of("exit") >= 0.96, figures
     assert len(locked_report.false_alarms) <= 45, figures
 
 
 def test_every_locked_part_together_does_not_fall(every_locked_report):
-    # 2026-12-04, 5,785 rows: 0.785, 0.932, 0.876, 0.904 (327 false alarms).
+    # 2026-12-04, 6,437 rows: 0.785, 0.921, 0.873, 0.923 (365 false alarms).
     report = every_locked_report
     figures = _figures(report)
     assert report.accuracy >= 0.78, figures
-    assert report.accuracy_of("emergency") >= 0.92, figures
-    assert report.accuracy_of("self_harm") >= 0.87, figures
-    assert report.accuracy_of("exit") >= 0.89, figures
-    assert len(report.false_alarms) <= 345, figures
+    assert report.accuracy_of("emergency") >= 0.91, figures
+    assert report.accuracy_of("self_harm") >= 0.865, figures
+    assert report.accuracy_of("exit") >= 0.91, figures
+    assert len(report.false_alarms) <= 385, figures
 
 
 def test_an_exit_keeps_the_danger_that_is_its_reason():
@@ -83,11 +83,12 @@ def test_an_exit_keeps_the_danger_that_is_its_reason():
 
 def test_the_safety_signal_is_found_beside_other_intents(every_locked_report):
     # The signal counts where the label is another intent: a need beside danger, or an
-    # exit with its reason ("EXIT hes here": exit, and danger). 2026-12-04: danger 0.925, self_harm 0.875.
+    # exit with its reason ("EXIT hes here": exit, and danger). 2026-12-04: danger 0.916,
+    # self_harm 0.873.
     found, labelled = every_locked_report.safety_found["danger"]
-    assert found / labelled >= 0.92
+    assert found / labelled >= 0.91
     found, labelled = every_locked_report.safety_found["self_harm"]
-    assert found / labelled >= 0.87
+    assert found / labelled >= 0.865
 
 
 @pytest.mark.parametrize("text, language", [
