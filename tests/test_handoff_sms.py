@@ -94,9 +94,10 @@ def test_an_sms_hand_off_end_to_end(signed_sms, advocate, fake_twilio, db_sessio
     assert fake_twilio.calls[-1]["user"] == ACCOUNT_SID
     assert fake_twilio.calls[-1]["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
-    # The survivor's texts reach the advocate; Harbor answers nothing itself. (Fear or
-    # danger words would add the safety line first: "I am scared to go home" is read as
-    # distress since issue 12, so this message carries none.)
+    # The survivor's texts reach the advocate; Harbor answers nothing itself. (A message
+    # read as danger or self-harm adds the safety line first; since issue 12 the second
+    # opinion reads "I am scared to go home" as weak self-harm, a false alarm, so this
+    # message carries no distress words.)
     assert twiml_messages(signed_sms("my kids are asleep so i can text", sender=SURVIVOR)) == []
     [chat] = advocate.get("/console/inbox/state").get_json()["mine"]
     assert chat["messages"][-1]["text"] == "my kids are asleep so i can text"
