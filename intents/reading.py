@@ -37,6 +37,7 @@ MODEL_CONTROL_AT = 0.50
 RULES_SURE_AT = 85
 SURE_RULES_LIFT = 3.0
 LIFT_FROM = 65
+NOW_LIFT = 1.0
 SWITCH_AT = 0.3
 SWITCH_RATIO = 2.0
 RULES_SAFETY_SURE_AT = 90
@@ -160,6 +161,10 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
         if rules.intent != "unknown" and rules.score >= LIFT_FROM:
             share = min(1.0, (rules.score - LIFT_FROM) / (RULES_SURE_AT - LIFT_FROM))
             lift = 1.0 + share * (SURE_RULES_LIFT - 1.0)
+        if lift > NOW_LIFT and _urgency(words, "") == "now":
+            # "can i get a protective order, hes banging on the door rn": a need asked
+            # while it happens; the need's words must not hide the danger.
+            lift = NOW_LIFT
         if _GOT_OUT & set(_pairs(words)):
             lift *= GOT_OUT_LIFT  # "I got out", "ya sali": news of safety, not of danger
         if sum(1 for word in words if not word.isdigit()) < SHORT_WORDS:

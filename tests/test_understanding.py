@@ -65,12 +65,12 @@ def test_round_one_locked_figures_do_not_fall(locked_report):
 
 
 def test_every_locked_part_together_does_not_fall(every_locked_report):
-    # 2026-12-04, 6,437 rows: 0.785, 0.921, 0.873, 0.923 (365 false alarms).
+    # 2026-12-04, 6,437 rows: 0.785, 0.925, 0.875, 0.923 (374 false alarms).
     report = every_locked_report
     figures = _figures(report)
     assert report.accuracy >= 0.78, figures
-    assert report.accuracy_of("emergency") >= 0.91, figures
-    assert report.accuracy_of("self_harm") >= 0.865, figures
+    assert report.accuracy_of("emergency") >= 0.92, figures
+    assert report.accuracy_of("self_harm") >= 0.87, figures
     assert report.accuracy_of("exit") >= 0.91, figures
     assert len(report.false_alarms) <= 385, figures
 
@@ -83,8 +83,8 @@ def test_an_exit_keeps_the_danger_that_is_its_reason():
 
 def test_the_safety_signal_is_found_beside_other_intents(every_locked_report):
     # The signal counts where the label is another intent: a need beside danger, or an
-    # exit with its reason ("EXIT hes here": exit, and danger). 2026-12-04: danger 0.916,
-    # self_harm 0.873.
+    # exit with its reason ("EXIT hes here": exit, and danger). 2026-12-04: danger 0.920,
+    # self_harm 0.874.
     found, labelled = every_locked_report.safety_found["danger"]
     assert found / labelled >= 0.91
     found, labelled = every_locked_report.safety_found["self_harm"]
