@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # the matcher (rapidfuzz) loads when something is evaluated
 SHARED_DEV_SET = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "intents-dev.tsv"
 PACKAGED_DEV_SET = Path(__file__).resolve().parent / "data" / "intents-dev.tsv"
 DEV_SET = SHARED_DEV_SET if SHARED_DEV_SET.exists() else PACKAGED_DEV_SET
+# The safety signal each safety intent calls for.
+_SAFETY_OF = {"emergency": "danger", "self_harm": "self_harm"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class EvaluationRow:
     state: str = ""
     safety: str = ""  # "danger", "self_harm" or "" (the corpus says; other files do not)
     subject: str = ""  # "self" or "other" (the corpus says; other files do not)
+
+    @property
+    def safety_signal(self) -> str:
+        """The signal this row calls for: its `safety`, else its safety label's own."""
+        return self.safety or _SAFETY_OF.get(self.labels[0], "")
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,7 @@ def evaluate(rows: Iterable[EvaluationRow],
             expected_count[row.labels[0]] += 1
             confusion[(row.labels[0], result.intent)] += 1
             misses.append(Miss(row.text, row.labels, result.intent, result.score))
-        wanted_safety = row.safety or _SAFETY_OF.get(row.labels[0], "")
+        wanted_safety = row.safety_signal
         if wanted_safety:
             safety_found[wanted_safety][1] += 1
             safety_found[wanted_safety][0] += getattr(result, "safety", "") == wanted_safety
@@ -187,9 +194,6 @@ def evaluate(rows: Iterable[EvaluationRow],
         safety_found={key: (found, labelled)
                       for key, (found, labelled) in sorted(safety_found.items())},
     )
-
-
-_SAFETY_OF = {"emergency": "danger", "self_harm": "self_harm"}
 
 
 def format_report(report: EvaluationReport, source: str = "",

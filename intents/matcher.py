@@ -68,6 +68,7 @@ from .normalization import (
     normalize,
     normalize_folded,
     shorter_forms,
+    word_runs,
 )
 from .places import PlaceFinder
 from .published import rules_in_force
@@ -94,10 +95,12 @@ _NOT_SCORED = frozenset({"exit", "location"}) | CARRIER_INTENTS
 EXIT_MIN_LETTERS = 4
 EXIT_MAX_WORDS = 7
 EXIT_COMMAND_WORDS = 6
-LEAVING_WORDS = frozenset("""
-relationship relationships marriage him her house home apartment town city state job work
-from of out de del casa relacion matrimonio pareja el ella trabajo ciudad pais vida
-tonight today tomorrow noche hoy manana
+# The bonds and places a person leaves ("exit this relationship", "salir de la casa").
+BONDS_LEFT = frozenset("relationship relationships marriage relacion matrimonio".split())
+PLACES_LEFT = BONDS_LEFT | frozenset("""house home apartment town city state job work casa
+trabajo ciudad pais vida""".split())
+LEAVING_WORDS = PLACES_LEFT | frozenset("""
+him her from of out de del pareja el ella tonight today tomorrow noche hoy manana
 """.split())
 # Words that may stand around an exit word without making it a sentence about something
 # else: courtesy, "now", what to erase ("this chat", "my data", "todo"), a request frame.
@@ -959,8 +962,6 @@ children child baby ninos hijos hijo hija bebe
 # Advice about erasing, not an order: "should i delete his texts or keep them for court".
 _ERASE_ADVICE = frozenset("""should shud would keep court judge lawyer deberia debo
 guardar guardo corte juez abogado""".split())
-_PLACES_LEFT = frozenset("""relationship relationships marriage house home apartment town
-city state job work casa relacion matrimonio trabajo ciudad pais vida""".split())
 _ASKS_HOW_IT_IS = frozenset({("do", "you"), ("do", "u"), ("did", "you"), ("does", "it"),
                              ("does", "this"), ("do", "they"), ("does", "harbor")})
 _FROM_THEIRS = frozenset({"from his", "from her", "from their", "de su", "del celular"})
@@ -981,9 +982,9 @@ _TAKEN_FROM = frozenset("me te le se nos la lo les los las a".split())
 def _names_a_place(words: list[str]) -> bool:
     """True when `words` name a place or a bond left ("this house", "my marriage");
     "hes home" says where he is."""
-    if {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)} & _LEFT_PERSON:
+    if set(word_runs(words)) & _LEFT_PERSON:
         return True  # "exit now from him"
-    return any(word in _PLACES_LEFT and (word not in ("home", "casa") or (
+    return any(word in PLACES_LEFT and (word not in ("home", "casa") or (
         position and words[position - 1] in _LEFT_DETERMINERS))
         for position, word in enumerate(words))
 
@@ -994,8 +995,7 @@ ERASE_VERBS = frozenset(_ERASE_VERBS)
 def _erase_request(words: list[str]) -> str | None:
     """Return the language of an order to erase this chat found in `words`, or None."""
     present = set(words)
-    if _ERASE_ADVICE & present or {"relationship", "marriage", "relacion",
-                                   "matrimonio"} & present:
+    if _ERASE_ADVICE & present or BONDS_LEFT & present:
         return None
     for position, word in enumerate(words):
         strong = _ERASE_VERBS.get(word)
@@ -1016,8 +1016,9 @@ def _erase_request(words: list[str]) -> str | None:
         if "if" in words[:position] or "si" in words[:position] \
                 or {"when", "cuando"} & set(before) or _MADE_TO & set(before) \
                 or tuple(before[-2:]) in _ASKS_HOW_IT_IS:
-            # "do you delete the messages?", "does it erase": how Harbor keeps them
-            continue  # "if i delete this thread is it gone"; "he made me delete my texts"
+            # A question about erasing ("if i delete this thread is it gone", "do you
+            # delete the messages?") or what someone made her do ("he made me delete").
+            continue
         if weak and before and before[-1] in _TAKEN_FROM:
             continue
         if word in _SUBJUNCTIVE and {"que", "q", "me"} & set(before) \
@@ -1031,8 +1032,7 @@ def _erase_request(words: list[str]) -> str | None:
                       if following in _ERASED_OTHER), len(after))
         if other < len(after) and not set(after[:other]) & _PLAIN_CHAT:
             continue
-        if _names_a_place(words[position + 1:]) or {
-                f"{a} {b}" for a, b in zip(after, after[1:], strict=False)} & _FROM_THEIRS:
+        if _names_a_place(words[position + 1:]) or set(word_runs(after)) & _FROM_THEIRS:
             continue
         if strong and (position + 1 == len(words) and position > 0
                        and word not in ("clear", "remove")):
@@ -1044,8 +1044,7 @@ def _erase_request(words: list[str]) -> str | None:
             _PLAIN_CHAT | {"todo", "everything", "lo"} if position == 0 else _PLAIN_CHAT)
         if set(after) & wanted:
             return language
-    pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
-    if pairs & _GONE_PAIRS and not present & (_ERASED_OTHER | {"if", "si", "when"}):
+    if set(word_runs(words)) & _GONE_PAIRS and not present & (_ERASED_OTHER | {"if", "si", "when"}):
         return "en"  # "need this gone my ex is at the door", "make this disappear"
     return None
 

@@ -112,6 +112,11 @@ def normalize_folded(folded: str) -> list[str]:
     return words
 
 
+def word_runs(words: list[str], size: int = 2) -> list[str]:
+    """Return every run of `size` consecutive words, joined by a space ("he is", "is here")."""
+    return [" ".join(words[start:start + size]) for start in range(len(words) - size + 1)]
+
+
 def has_spanish_marks(text: str) -> bool:
     """Return True when `text` has ñ, an accented vowel or ¿ ¡ (a strong sign of Spanish),
     and none of the letters only Vietnamese writes (its á ó ú are Spanish-looking too)."""

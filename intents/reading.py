@@ -22,6 +22,7 @@ from .matcher import (
     Classification,
     compiled_rules,
 )
+from .normalization import word_runs
 from .populations import WHO_WORDS
 from .second_opinion import Opinion, SecondOpinion, second_opinion
 
@@ -114,11 +115,12 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
     if model is _SHIPPED:
         model = second_opinion()
     if rules.intent == "exit":
-        return _exit_with_its_reason(rules, found.folded, engine,
-                                     second_opinion() if model is _SHIPPED else model)
+        return _exit_with_its_reason(rules, found.folded, engine, model)
     if group.get(rules.intent) == "control" and rules.score >= 95:
         return rules
     words = found.words  # normalized once, by the rules
+    pairs = set(word_runs(words))
+    got_out = bool(_GOT_OUT & pairs)
     # A number, "no", "si": replies to a question, which the conversation reads; the
     # model has nothing to say about them.
     worded = sum(1 for word in words if len(word) >= 3 and not word.isdigit()) >= 2
@@ -147,7 +149,7 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
                 safety, intent = "danger", "emergency"
             elif (rules.score < RULES_VETO_BELOW and not found.means_only
                   and opinion.probability("safety", "none") >= VETO_AT
-                  and len(words) >= VETO_MIN_WORDS and _calm_cue(words)):
+                  and len(words) >= VETO_MIN_WORDS and _calm_cue(words, pairs)):
                 # Words of danger in a story the model reads as past or figurative ("he
                 # choked me in 2019, can i get an order"): the rules' weaker safety words
                 # give way when the model is all but sure there is none.
@@ -165,7 +167,7 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             # "can i get a protective order, hes banging on the door rn": a need asked
             # while it happens; the need's words must not hide the danger.
             lift = NOW_LIFT
-        if _GOT_OUT & set(_pairs(words)):
+        if got_out:
             lift *= GOT_OUT_LIFT  # "I got out", "ya sali": news of safety, not of danger
         if sum(1 for word in words if not word.isdigit()) < SHORT_WORDS:
             # A few words give the model little to go on ("52404, with my dog"): the
@@ -173,7 +175,7 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             lift *= SHORT_LIFT
         danger = opinion.probability("safety", "danger") / lift
         despair = opinion.probability("safety", "self_harm") / lift
-        if _IF_I_LEAVE & set(_triples(words)):
+        if _IF_I_LEAVE & set(word_runs(words, 3)):
             # "he says he will kill himself if i leave": a threat that controls her
             # (is_this_abuse, safety planning), not his despair to answer with 988.
             despair /= SURE_RULES_LIFT
@@ -196,8 +198,7 @@ def read(text: str, model: SecondOpinion | None | object = _SHIPPED) -> Classifi
             wanted = max(wanted, MODEL_CONTROL_AT)  # a wrong "exit" erases the conversation
         if best in CARRIER_INTENTS:
             best = ""  # STOP and START are the carrier's exact words, never a guess
-        if rules.intent == "unknown" and (_GOT_OUT & set(_pairs(words))
-                                          or set(words) <= _PLEA_WORDS):
+        if rules.intent == "unknown" and (got_out or set(words) <= _PLEA_WORDS):
             # "I got out, I'm at the gas station": news; "hola necesito ayuda": a plea
             # with no need named (the menu asks which).
             best = ""
@@ -224,22 +225,23 @@ def _exit_with_its_reason(rules: Classification, folded: str, engine,
             and word not in ERASE_VERBS]
     if not rest:
         return rules
-    reason = engine.read(" ".join(rest))
+    reason_text = " ".join(rest)
+    reason = engine.read(reason_text)
     safety = SAFETY_INTENTS.get(reason.classification.intent, "")
     if safety and reason.classification.score >= EXIT_REASON_AT:
         return replace(rules, safety=safety, safety_score=int(reason.classification.score))
     if model is None or rules.language not in MODEL_LANGUAGES:
         return rules
-    opinion = model.opinion(" ".join(rest), reason.folded, reason.words)
+    opinion = model.opinion(reason_text, reason.folded, reason.words)
     danger = opinion.probability("safety", "danger")
     if danger >= EXIT_REASON_MODEL_AT:
         return replace(rules, safety="danger", safety_score=round(100 * danger))
     return rules
 
 
-def _calm_cue(words: list[str]) -> bool:
+def _calm_cue(words: list[str], pairs: set[str]) -> bool:
     """True when the message itself says the harm is past, over, denied or a joke."""
-    return bool(_CALM_WORDS & set(words)) or bool(_CALM_PAIRS & set(_pairs(words)))
+    return bool(_CALM_WORDS & set(words) or _CALM_PAIRS & pairs)
 
 
 def _need_without_safety(rules: Classification, opinion: Opinion,
@@ -284,14 +286,6 @@ def _needs(rules: Classification, opinion: Opinion | None, intent: str,
         for name in ("substance_use", "health"):
             found.pop(name, None)
     return tuple(sorted(found, key=lambda name: -found[name]))
-
-
-def _triples(words: list[str]) -> list[str]:
-    return [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
-
-
-def _pairs(words: list[str]) -> list[str]:
-    return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
 def _who(words: list[str]) -> tuple[str, ...]:

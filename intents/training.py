@@ -74,9 +74,7 @@ def _answers(row: EvaluationRow, head: str) -> str:
     if head == "intent":
         return row.labels[0]
     if head == "safety":
-        if row.safety:
-            return row.safety
-        return {"emergency": "danger", "self_harm": "self_harm"}.get(row.labels[0], "none")
+        return row.safety_signal or "none"
     return row.subject or "self"
 
 
