@@ -6,27 +6,26 @@ only", "18+", "ages 12-17", "solo adultos"), read at import into `minimum_age` a
 from __future__ import annotations
 
 import csv
-import io
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
+from listing_builders import (
+    CEDAR_RAPIDS,
+    NOW,
+    SHELTER,
+    csv_file,
+    ids,
+    north_of,
+    reply_to,
+    us_shelter_package,
+)
 from sqlalchemy import select
-from test_pet_refusal import hsds_shelter
 
-from bot.conversations.service import DatabaseListings
-from bot.engine.machine import Inbound, handle
-from resources_db.geography import lookup_zip
 from resources_db.hsds_import import read_hsds
-from resources_db.listing_rules import COLUMNS
 from resources_db.listing_words import ages_from_words
 from resources_db.listings_csv import import_listings_csv, read_listings_csv
 from resources_db.models import Listing
 from resources_db.search import search
-
-NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 09:00 in Cedar Rapids
-CEDAR_RAPIDS = lookup_zip("52404")
-SHELTER = "31313131-0000-4000-8000-000000000031"
-
 
 # --- reading the limits from the listing's own words ---------------------------------
 
@@ -87,20 +86,6 @@ def test_the_first_text_that_says_a_limit_wins():
 
 
 # --- the CSV import ------------------------------------------------------------------
-
-def csv_file(*rows: dict) -> bytes:
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(dict.fromkeys(COLUMNS, "") | row)
-    return stream.getvalue().encode()
-
-
-def north_of(miles: float) -> dict[str, str]:
-    return {"latitude": repr(CEDAR_RAPIDS.latitude + miles / 69.09),
-            "longitude": repr(CEDAR_RAPIDS.longitude)}
-
 
 def shelter(listing_id: str, name: str, miles: float, description: str = "") -> dict:
     return {"id": listing_id, "name": name, "categories": "shelter", "phone": "319-555-0100",
@@ -168,7 +153,7 @@ def test_a_file_with_one_bad_row_writes_no_ages_at_all(session):
 # --- HSDS: its own fields first, its words for what they leave out ---------------------
 
 def test_an_hsds_service_without_age_fields_takes_them_from_its_words(tmp_path):
-    result = read_hsds(hsds_shelter(tmp_path, description="Emergency shelter.",
+    result = read_hsds(us_shelter_package(tmp_path / "package", description="Emergency shelter.",
                                     eligibility="Adults only, 18 and over."),
                        today=date(2026, 12, 2))
     (record,) = [r for r in result.records if r.id == f"hsds:{SHELTER}"]
@@ -177,7 +162,7 @@ def test_an_hsds_service_without_age_fields_takes_them_from_its_words(tmp_path):
 
 
 def test_an_hsds_services_own_age_fields_win_over_its_words(tmp_path):
-    package = hsds_shelter(tmp_path, description="Shelter for youth 12 to 24.",
+    package = us_shelter_package(tmp_path / "package", description="Shelter for youth 12 to 24.",
                            eligibility="")
     services = package / "services.csv"
     rows = list(csv.DictReader(services.open(encoding="utf-8", newline="")))
@@ -197,10 +182,6 @@ def test_an_hsds_services_own_age_fields_win_over_its_words(tmp_path):
 
 # --- a teen looking for a place --------------------------------------------------------
 
-def ids(results) -> list[str]:
-    return [hit.listing_id for hit in results.hits]
-
-
 def test_a_teen_sees_the_adults_only_shelter_after_the_others_though_it_is_nearest(session):
     import_listings_csv(session, csv_file(ADULTS_ONLY, ANYONE, TEENS), actor="t")
     session.commit()
@@ -210,11 +191,6 @@ def test_a_teen_sees_the_adults_only_shelter_after_the_others_though_it_is_neare
     # No one named: the limit does not matter, the nearest comes first.
     alone = search(session, "shelter", CEDAR_RAPIDS, limit=10, now=NOW)
     assert ids(alone)[0] == "adults-only"
-
-
-def reply_to(session, text: str) -> str:
-    turn = handle(None, Inbound(text, "sms", NOW), DatabaseListings(session))
-    return "\n".join(turn.replies)
 
 
 @pytest.mark.parametrize("message", [

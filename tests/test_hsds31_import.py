@@ -10,70 +10,32 @@ written beside it here, with the example's own `service_capacity` row pointing a
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from listing_builders import SAMPLE_31, SHELTER, add_rows, us_shelter_package
 from sqlalchemy import select
 
 from resources_db.hsds_import import read_hsds
 from resources_db.models import Listing
 
-SAMPLE_31 = Path(__file__).parent / "data" / "hsds-sample" / "hsds31-examples"
 TODAY = date(2026, 12, 2)
-SHELTER = "31313131-0000-4000-8000-000000000031"
-ORG = "31313131-0000-4000-8000-0000000000aa"
-
-
-def add_rows(package: Path, table: str, rows: list[dict]) -> None:
-    path = package / table
-    with path.open(encoding="utf-8", newline="") as stream:
-        header = next(csv.reader(stream))
-    with path.open("a", encoding="utf-8", newline="") as stream:
-        csv.DictWriter(stream, fieldnames=header, lineterminator="\r\n").writerows(rows)
 
 
 def usable_31_package(tmp_path: Path, *, available: str = "3",
                       updated: str = "2026-12-02T13:00:00Z") -> Path:
     """The 3.1 example plus a US shelter with space, ages, languages and accessibility."""
-    package = tmp_path / "package31"
-    if package.exists():
-        shutil.rmtree(package)
-    shutil.copytree(SAMPLE_31, package)
-    for path in package.iterdir():
-        path.chmod(0o644)
-    add_rows(package, "organizations.csv", [{"id": ORG, "name": "Harbor Light Org"}])
-    add_rows(package, "services.csv", [{
-        "id": SHELTER, "organization_id": ORG, "name": "Harbor Light Shelter",
-        "description": "Emergency shelter for adult survivors.", "status": "active",
-        "assured_date": "2026-11-20", "minimum_age": "18",
-        "eligibility_description": "Adults 18 and over fleeing abuse, with or without pets.",
-    }])
-    add_rows(package, "locations.csv", [{
-        "id": "loc-31", "location_type": "physical", "organization_id": ORG,
-        "name": "Cedar Rapids", "latitude": "41.9779", "longitude": "-91.6656"}])
-    add_rows(package, "service_at_location.csv", [
-        {"id": "sal-31", "service_id": SHELTER, "location_id": "loc-31"}])
-    add_rows(package, "addresses.csv", [{
-        "id": "addr-31", "location_id": "loc-31", "address_1": "12 Lantern Way",
-        "city": "Cedar Rapids", "state_province": "IA", "postal_code": "52401",
-        "country": "US", "address_type": "physical"}])
-    add_rows(package, "phones.csv", [
-        {"id": "ph-31", "service_id": SHELTER, "number": "319-555-0131", "type": "voice"}])
+    package = us_shelter_package(
+        tmp_path / "package31", description="Emergency shelter for adult survivors.",
+        eligibility="Adults 18 and over fleeing abuse, with or without pets.",
+        assured_date="2026-11-20", minimum_age="18")
     add_rows(package, "languages.csv", [
         {"id": "lang-31-en", "service_id": SHELTER, "name": "English", "code": "en"},
         {"id": "lang-31-es", "service_id": SHELTER, "name": "Spanish", "code": "spa"}])
     add_rows(package, "accessibility.csv", [{
         "id": "acc-31", "location_id": "loc-31",
         "description": "Step-free entrance and an accessible bedroom."}])
-    add_rows(package, "taxonomy_terms.csv", [{
-        "id": "term-31", "code": "BH-1800.1500-100", "name": "Domestic Violence Shelters",
-        "taxonomy": "example"}])
-    add_rows(package, "attributes.csv", [{
-        "id": "at-31", "link_id": SHELTER, "taxonomy_term_id": "term-31",
-        "link_type": "service", "link_entity": "service"}])
     add_rows(package, "units.csv", [{"id": "unit-bed", "name": "Bed", "scheme": "",
                                      "identifier": "bed", "uri": ""}])
     add_rows(package, "service_capacity.csv", [{

@@ -5,31 +5,28 @@ for a person who named a pet, and never said to take pets.
 
 from __future__ import annotations
 
-import csv
-import io
-import shutil
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date
 
 import pytest
+from listing_builders import (
+    CEDAR_RAPIDS,
+    NOW,
+    SHELTER,
+    csv_file,
+    ids,
+    north_of,
+    reply_to,
+    store,
+    us_shelter_package,
+)
 
 from bot.channels.console_why import listing_reasons
-from bot.conversations.service import DatabaseListings
-from bot.engine.machine import Inbound, handle
-from resources_db.geography import lookup_zip
 from resources_db.hsds_import import read_hsds
-from resources_db.listing_rules import COLUMNS, validate_listing
+from resources_db.listing_rules import validate_listing
 from resources_db.listing_words import pet_refusal_in, populations_from_words
 from resources_db.listings_csv import read_listings_csv
-from resources_db.listings_store import save_listings
 from resources_db.search import search
 from resources_db.vocabulary import NAMED_POPULATIONS, POPULATION_NAMES, POPULATIONS
-
-NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 09:00 in Cedar Rapids
-CEDAR_RAPIDS = lookup_zip("52404")
-SAMPLE_31 = Path(__file__).parent / "data" / "hsds-sample" / "hsds31-examples"
-SHELTER = "31313131-0000-4000-8000-000000000031"
-ORG = "31313131-0000-4000-8000-0000000000aa"
 
 
 def test_no_pets_is_a_population_a_listing_can_say_but_a_person_never_is():
@@ -101,15 +98,6 @@ def test_a_refusal_in_the_words_adds_no_pets_unless_the_listing_names_pets(
     assert populations_from_words(populations, *texts) == expected
 
 
-def csv_file(*rows: dict) -> bytes:
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(dict.fromkeys(COLUMNS, "") | row)
-    return stream.getvalue().encode()
-
-
 def csv_row(listing_id: str, description: str, populations: str = "") -> dict:
     return {"id": listing_id, "name": f"Shelter {listing_id}", "categories": "shelter",
             "phone": "319-555-0100", "zip": "52404", "description": description,
@@ -129,45 +117,6 @@ def test_a_csv_row_whose_description_refuses_pets_imports_with_no_pets():
                            "welcomes": (), "kennel": ("pets",)}
 
 
-def add_rows(package: Path, table: str, rows: list[dict]) -> None:
-    path = package / table
-    with path.open(encoding="utf-8", newline="") as stream:
-        header = next(csv.reader(stream))
-    with path.open("a", encoding="utf-8", newline="") as stream:
-        csv.DictWriter(stream, fieldnames=header, lineterminator="\r\n").writerows(rows)
-
-
-def hsds_shelter(tmp_path: Path, *, description: str, eligibility: str) -> Path:
-    """Open Referral's 3.1 example plus one US shelter with the given words."""
-    package = tmp_path / "package"
-    shutil.copytree(SAMPLE_31, package)
-    for path in package.iterdir():
-        path.chmod(0o644)
-    add_rows(package, "organizations.csv", [{"id": ORG, "name": "Harbor Light Org"}])
-    add_rows(package, "services.csv", [{
-        "id": SHELTER, "organization_id": ORG, "name": "Harbor Light Shelter",
-        "description": description, "status": "active", "assured_date": "2026-11-01",
-        "eligibility_description": eligibility}])
-    add_rows(package, "locations.csv", [{
-        "id": "loc-31", "location_type": "physical", "organization_id": ORG,
-        "name": "Cedar Rapids", "latitude": "41.9779", "longitude": "-91.6656"}])
-    add_rows(package, "service_at_location.csv", [
-        {"id": "sal-31", "service_id": SHELTER, "location_id": "loc-31"}])
-    add_rows(package, "addresses.csv", [{
-        "id": "addr-31", "location_id": "loc-31", "address_1": "12 Lantern Way",
-        "city": "Cedar Rapids", "state_province": "IA", "postal_code": "52401",
-        "country": "US", "address_type": "physical"}])
-    add_rows(package, "phones.csv", [
-        {"id": "ph-31", "service_id": SHELTER, "number": "319-555-0131", "type": "voice"}])
-    add_rows(package, "taxonomy_terms.csv", [{
-        "id": "term-31", "code": "BH-1800.1500-100", "name": "Domestic Violence Shelters",
-        "taxonomy": "example"}])
-    add_rows(package, "attributes.csv", [{
-        "id": "at-31", "link_id": SHELTER, "taxonomy_term_id": "term-31",
-        "link_type": "service", "link_entity": "service"}])
-    return package
-
-
 @pytest.mark.parametrize(("description", "eligibility", "populations"), [
     ("Emergency shelter for survivors.", "Adults 18 and over. Pets not allowed.",
      ("no_pets",)),
@@ -176,7 +125,7 @@ def hsds_shelter(tmp_path: Path, *, description: str, eligibility: str) -> Path:
 ])
 def test_an_hsds_service_whose_words_refuse_pets_imports_with_no_pets(
         tmp_path, description, eligibility, populations):
-    result = read_hsds(hsds_shelter(tmp_path, description=description,
+    result = read_hsds(us_shelter_package(tmp_path / "package", description=description,
                                     eligibility=eligibility), today=date(2026, 12, 2))
     (record,) = [r for r in result.records if r.id == f"hsds:{SHELTER}"]
     assert record.populations == populations
@@ -185,11 +134,6 @@ def test_an_hsds_service_whose_words_refuse_pets_imports_with_no_pets(
 
 
 # --- a person with a pet -------------------------------------------------------------
-
-def north_of(miles: float) -> dict[str, str]:
-    return {"latitude": repr(CEDAR_RAPIDS.latitude + miles / 69.09),
-            "longitude": repr(CEDAR_RAPIDS.longitude)}
-
 
 def shelter(listing_id: str, name: str, miles: float, populations: str = "") -> dict:
     return {"id": listing_id, "name": name, "categories": "shelter", "phone": "319-555-0100",
@@ -201,20 +145,6 @@ def shelter(listing_id: str, name: str, miles: float, populations: str = "") -> 
 def session(session_factory):
     with session_factory() as session:
         yield session
-
-
-def store(session, *rows: dict) -> None:
-    records = []
-    for row in rows:
-        validation = validate_listing(row, today=NOW.date())
-        assert validation.ok, validation.errors
-        records.append(validation.record)
-    save_listings(session, records)
-    session.commit()
-
-
-def ids(results) -> list[str]:
-    return [hit.listing_id for hit in results.hits]
 
 
 def test_a_person_with_a_dog_sees_pet_friendly_and_neutral_shelters_before_a_no_pets_one(
@@ -230,11 +160,6 @@ def test_a_person_with_a_dog_sees_pet_friendly_and_neutral_shelters_before_a_no_
     # No pet named: the refusal does not matter, the nearest comes first.
     alone = search(session, "shelter", CEDAR_RAPIDS, limit=10, now=NOW)
     assert ids(alone) == ["no-pets", "anyone", "takes-pets"]
-
-
-def reply_to(session, text: str) -> str:
-    turn = handle(None, Inbound(text, "sms", NOW), DatabaseListings(session))
-    return "\n".join(turn.replies)
 
 
 def test_the_reply_to_shelter_that_takes_my_dog_puts_the_no_pets_shelter_last(session):

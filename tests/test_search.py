@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from listing_builders import ids, store
 from sqlalchemy import event, text
 
 from resources_db.geography import lookup_zip, resolve_place
-from resources_db.listing_rules import validate_listing
-from resources_db.listings_store import save_listings
 from resources_db.search import search
 
 # Wednesday 18 November 2026, 15:00 UTC = 09:00 in Cedar Rapids (America/Chicago).
@@ -48,20 +47,6 @@ def make(listing_id: str, *, miles: float | None = None, place=CEDAR_RAPIDS, **f
 def session(session_factory):
     with session_factory() as session:
         yield session
-
-
-def store(session, *rows: dict) -> None:
-    records = []
-    for row in rows:
-        validation = validate_listing(row, today=NOW.date())
-        assert validation.ok, validation.errors
-        records.append(validation.record)
-    save_listings(session, records)
-    session.commit()
-
-
-def ids(results) -> list[str]:
-    return [hit.listing_id for hit in results.hits]
 
 
 @pytest.mark.parametrize(
